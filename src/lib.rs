@@ -7,3 +7,5 @@
 
 pub mod cli;
 pub mod source;
+pub mod spec;
+pub mod yaml;
