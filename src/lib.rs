@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod render;
 pub mod source;
 pub mod spec;
 pub mod yaml;

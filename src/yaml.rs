@@ -133,6 +133,51 @@ pub fn to_string(value: &Value) -> String {
     serde_saphyr::to_string(value).expect("a JSON value always serializes to YAML")
 }
 
+/// Serializes a Kubernetes manifest as one YAML document, with `apiVersion`, `kind` and
+/// `metadata` first (and `name`, `namespace` first in `metadata`), as people expect to read it.
+pub fn manifest_to_string(value: &Value) -> String {
+    serde_saphyr::to_string(&Manifest(value)).expect("a JSON value always serializes to YAML")
+}
+
+/// A manifest whose first keys come in reading order; the rest stay sorted.
+struct Manifest<'a>(&'a Value);
+
+impl serde::Serialize for Manifest<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(map) = self.0 else { return self.0.serialize(serializer) };
+        let first = ["apiVersion", "kind", "metadata"];
+        let mut out = serializer.serialize_map(Some(map.len()))?;
+        for key in first.iter().filter(|k| map.contains_key(**k)) {
+            match (*key, &map[*key]) {
+                ("metadata", Value::Object(meta)) => out.serialize_entry(key, &Metadata(meta))?,
+                (_, value) => out.serialize_entry(key, value)?,
+            }
+        }
+        for (key, value) in map.iter().filter(|(k, _)| !first.contains(&k.as_str())) {
+            out.serialize_entry(key, value)?;
+        }
+        out.end()
+    }
+}
+
+struct Metadata<'a>(&'a Map<String, Value>);
+
+impl serde::Serialize for Metadata<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let first = ["name", "namespace"];
+        let mut out = serializer.serialize_map(Some(self.0.len()))?;
+        for key in first.iter().filter(|k| self.0.contains_key(**k)) {
+            out.serialize_entry(key, &self.0[*key])?;
+        }
+        for (key, value) in self.0.iter().filter(|(k, _)| !first.contains(&k.as_str())) {
+            out.serialize_entry(key, value)?;
+        }
+        out.end()
+    }
+}
+
 /// Escapes one JSON pointer segment (RFC 6901).
 pub fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -532,6 +577,17 @@ mod tests {
     fn canonical_json_sorts_keys() {
         let v: Value = serde_json::from_str(r#"{"b": 1, "a": {"d": 2, "c": [3]}}"#).unwrap();
         assert_eq!(canonical_json(&v), r#"{"a":{"c":[3],"d":2},"b":1}"#);
+    }
+
+    #[test]
+    fn manifests_print_identity_first() {
+        let v = json!({"spec": {"a": 1}, "metadata": {"labels": {"x": "z"}, "name": "web"}, "kind": "K", "apiVersion": "v1"});
+        assert_eq!(
+            manifest_to_string(&v),
+            "apiVersion: v1\nkind: K\nmetadata:\n  name: web\n  labels:\n    x: z\nspec:\n  a: 1\n"
+        );
+        // YAML 1.1 readers (kubectl's) would take a bare `y` or `on` for a boolean: quoted.
+        assert_eq!(to_string(&json!({"a": "y", "b": "on"})), "a: \"y\"\nb: \"on\"\n");
     }
 
     #[test]

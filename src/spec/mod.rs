@@ -15,7 +15,7 @@ mod validate;
 pub use origin::{Origin, Origins};
 pub use references::{References, references};
 pub use types::*;
-pub use validate::{is_dns_label, validate};
+pub use validate::{is_dns_label, is_dns_subdomain, parse_duration, validate};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
