@@ -199,7 +199,11 @@ mod tests {
         );
         assert_eq!(
             set_dotted(&mut doc, "s.w.ports.3.port", json!(1)).unwrap_err(),
-            "cannot replace `s.w.ports.3.port`: `s.w.ports[3]` does not exist (the list has length 1)"
+            "cannot replace `s.w.ports.3.port`: `s.w.ports[3]` does not exist"
+        );
+        assert_eq!(
+            set_dotted(&mut doc, "s.w.ports.3", json!(1)).unwrap_err(),
+            "cannot replace `s.w.ports.3`: `s.w.ports[3]` does not exist (the list has length 1)"
         );
     }
 }
