@@ -19,9 +19,8 @@ pub fn apply_replace(
     for (path, value) in &profile.replace {
         let entry = format!("/profiles/{}/replace/{}", esc(profile_name), esc(path));
         let fail = |message: String| {
-            let mut d = Diagnostic::at(file, origins, &entry, message);
-            d.origin = origins.key(&entry).cloned();
-            d
+            // The message names the path; the entry's own pointer would only repeat it.
+            Diagnostic { origin: origins.key(&entry).cloned(), field: None, ..Diagnostic::at(file, origins, &entry, message) }
         };
         let target = set_dotted(doc, path, value.clone()).map_err(fail)?;
         origins.copy(&entry, &target);
