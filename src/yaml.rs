@@ -38,7 +38,8 @@ impl fmt::Display for Position {
 pub struct Span {
     /// The first character of the node.
     pub start: Position,
-    /// The bytes the node covers (for a quoted scalar, including the quotes).
+    /// The bytes the node covers: a quoted scalar with its quotes, a flow collection with its
+    /// brackets; a block collection ends where the parser saw it end (often the next line).
     pub bytes: Range<usize>,
     /// How a scalar was written; `None` for collections.
     pub style: Option<Style>,
@@ -178,6 +179,27 @@ impl serde::Serialize for Metadata<'_> {
     }
 }
 
+/// Writes `text` as a YAML scalar that reads back as exactly that string, in `preferred`
+/// style when it can: plain only if plain reads back as this string (`1.10` would be a
+/// number) and is safe in flow collections; single quotes when preferred; else double quotes.
+pub fn encode_string(text: &str, preferred: Style) -> String {
+    const SPECIAL_START: &[char] = &['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ' '];
+    let plain_ok = !text.is_empty()
+        && !text.starts_with(SPECIAL_START)
+        && !text.ends_with([' ', ':'])
+        && !text.contains(": ")
+        && !text.contains(" #")
+        && !text.contains([',', '[', ']', '{', '}', '\n', '\t', '\r'])
+        && !matches!(text, "y" | "Y" | "n" | "N" | "yes" | "no" | "on" | "off" | "Yes" | "No" | "On" | "Off")
+        && resolve_plain(text) == Value::String(text.to_string());
+    match preferred {
+        Style::Plain if plain_ok => text.to_string(),
+        Style::SingleQuoted if !text.contains(['\n', '\r', '\t']) => format!("'{}'", text.replace('\'', "''")),
+        // A JSON string is a valid YAML double-quoted scalar.
+        _ => Value::String(text.to_string()).to_string(),
+    }
+}
+
 /// Escapes one JSON pointer segment (RFC 6901).
 pub fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -305,7 +327,10 @@ impl<'s> Builder<'s> {
                 });
                 Ok(())
             }
-            Event::SequenceEnd | Event::MappingEnd => self.end_collection(),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let end = self.byte_offset(&raw.end);
+                self.end_collection(end)
+            }
             Event::DocumentEnd => {
                 let doc = std::mem::take(&mut self.current);
                 // An empty document (`---` and comments) is a null scalar: nothing to keep.
@@ -336,9 +361,10 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
-    fn end_collection(&mut self) -> Result<(), YamlError> {
+    /// Closes the top collection; `end` is where its closing event ends (after a flow `}`).
+    fn end_collection(&mut self, end: usize) -> Result<(), YamlError> {
         let frame = self.stack.pop().expect("the parser balances collection events");
-        let (value, span, anchor) = match frame {
+        let (value, mut span, anchor) = match frame {
             Frame::Mapping { mut map, span, anchor, merges, .. } => {
                 // Explicit keys win over merged ones, whatever their order (YAML merge keys).
                 for merged in merges {
@@ -352,6 +378,7 @@ impl<'s> Builder<'s> {
             }
             Frame::Sequence { items, span, anchor, .. } => (Value::Array(items), span, anchor),
         };
+        span.bytes.end = span.bytes.end.max(end);
         if anchor != 0 {
             self.anchors.insert(anchor, value.clone());
         }
@@ -543,6 +570,31 @@ mod tests {
         assert_eq!(&src[doc.value_span("/é").unwrap().bytes.clone()], "\"x\"");
         assert_eq!(&src[doc.value_span("/b").unwrap().bytes.clone()], "'y'");
         assert_eq!(doc.value_span("/b").unwrap().style, Some(Style::SingleQuoted));
+    }
+
+    #[test]
+    fn flow_collections_span_their_brackets() {
+        let src = "a: { b: [1, 2], c: 3 }\n";
+        let doc = parse_document(src).unwrap();
+        assert_eq!(&src[doc.value_span("/a").unwrap().bytes.clone()], "{ b: [1, 2], c: 3 }");
+        assert_eq!(&src[doc.value_span("/a/b").unwrap().bytes.clone()], "[1, 2]");
+    }
+
+    #[test]
+    fn encoded_strings_read_back_as_themselves() {
+        for (text, style, expected) in [
+            ("v1.2", Style::Plain, "v1.2"),
+            ("1.10", Style::Plain, "\"1.10\""),
+            ("on", Style::Plain, "\"on\""),
+            ("a: b", Style::Plain, "\"a: b\""),
+            ("it's", Style::SingleQuoted, "'it''s'"),
+            ("x", Style::DoubleQuoted, "\"x\""),
+        ] {
+            let encoded = encode_string(text, style);
+            assert_eq!(encoded, expected);
+            let doc = parse_document(&format!("k: {{ v: {encoded} }}")).unwrap();
+            assert_eq!(doc.value["k"]["v"], text);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! can tell them apart. This layer is the only place that prints.
 
 mod render;
+mod set_image;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Render apps to Kubernetes manifests.
     Render(render::Args),
+    /// Point an image at a new tag in cetus.yaml files, keeping their layout.
+    SetImage(set_image::Args),
 }
 
 /// Output formats of commands that print data.
@@ -31,6 +34,15 @@ pub enum Command {
 pub enum Format {
     /// YAML documents.
     Yaml,
+    /// JSON.
+    Json,
+}
+
+/// Output formats of commands that report what they did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Lines for people.
+    Text,
     /// JSON.
     Json,
 }
@@ -58,6 +70,7 @@ impl Failure {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Render(args) => render::run(args),
+        Command::SetImage(args) => set_image::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

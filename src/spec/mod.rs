@@ -9,11 +9,13 @@
 mod de;
 mod origin;
 mod references;
+mod set_image;
 mod types;
 mod validate;
 
 pub use origin::{Origin, Origins};
 pub use references::{References, references};
+pub use set_image::{Change, ImageRef, SetImageError, set_image};
 pub use types::*;
 pub use validate::{is_dns_label, is_dns_subdomain, parse_duration, validate};
 
