@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span as RawSpan, Tag};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -68,24 +68,28 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// Spans by JSON pointer, in document order.
+pub type SpanList = Vec<(String, Span)>;
+
 /// One parsed YAML document: its value and where each of its nodes came from.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
     /// The document as JSON.
     pub value: Value,
-    values: HashMap<String, Span>,
-    keys: HashMap<String, Span>,
+    /// Spans in document order; lookups are linear, which suits the few a caller makes.
+    values: Vec<(String, Span)>,
+    keys: Vec<(String, Span)>,
 }
 
 impl Document {
     /// The span of the value at a JSON pointer (`""` is the whole document).
     pub fn value_span(&self, pointer: &str) -> Option<&Span> {
-        self.values.get(pointer)
+        self.values.iter().find(|(p, _)| p == pointer).map(|(_, s)| s)
     }
 
     /// The span of the mapping key whose value is at `pointer`.
     pub fn key_span(&self, pointer: &str) -> Option<&Span> {
-        self.keys.get(pointer)
+        self.keys.iter().find(|(p, _)| p == pointer).map(|(_, s)| s)
     }
 
     /// Every value span, by JSON pointer (for callers that carry spans through edits).
@@ -96,6 +100,11 @@ impl Document {
     /// Every key span, by the JSON pointer of the key's value.
     pub fn key_spans(&self) -> impl Iterator<Item = (&str, &Span)> {
         self.keys.iter().map(|(p, s)| (p.as_str(), s))
+    }
+
+    /// Takes the document apart: its value, value spans and key spans (by JSON pointer).
+    pub fn into_parts(self) -> (Value, SpanList, SpanList) {
+        (self.value, self.values, self.keys)
     }
 }
 
@@ -183,26 +192,44 @@ impl serde::Serialize for Metadata<'_> {
 /// style when it can: plain only if plain reads back as this string (`1.10` would be a
 /// number) and is safe in flow collections; single quotes when preferred; else double quotes.
 pub fn encode_string(text: &str, preferred: Style) -> String {
-    const SPECIAL_START: &[char] = &['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ' '];
+    const SPECIAL_START: &[char] = &[
+        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
+        '`', ' ',
+    ];
     let plain_ok = !text.is_empty()
         && !text.starts_with(SPECIAL_START)
         && !text.ends_with([' ', ':'])
         && !text.contains(": ")
         && !text.contains(" #")
         && !text.contains([',', '[', ']', '{', '}', '\n', '\t', '\r'])
-        && !matches!(text, "y" | "Y" | "n" | "N" | "yes" | "no" | "on" | "off" | "Yes" | "No" | "On" | "Off")
+        && !matches!(
+            text,
+            "y" | "Y" | "n" | "N" | "yes" | "no" | "on" | "off" | "Yes" | "No" | "On" | "Off"
+        )
         && resolve_plain(text) == Value::String(text.to_string());
     match preferred {
         Style::Plain if plain_ok => text.to_string(),
-        Style::SingleQuoted if !text.contains(['\n', '\r', '\t']) => format!("'{}'", text.replace('\'', "''")),
+        Style::SingleQuoted if !text.contains(['\n', '\r', '\t']) => {
+            format!("'{}'", text.replace('\'', "''"))
+        }
         // A JSON string is a valid YAML double-quoted scalar.
         _ => Value::String(text.to_string()).to_string(),
     }
 }
 
 /// Escapes one JSON pointer segment (RFC 6901).
-pub fn escape_pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+pub fn escape_pointer_segment(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.contains(['~', '/']) {
+        segment.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        segment.into()
+    }
+}
+
+/// Appends `/segment` (escaped) to a JSON pointer.
+pub fn push_pointer_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    pointer.push_str(&escape_pointer_segment(segment));
 }
 
 /// Builds values from parser events, recording spans by JSON pointer.
@@ -279,11 +306,19 @@ impl<'s> Builder<'s> {
         match self.stack.last() {
             None => String::new(),
             Some(Frame::Mapping { pointer, key: Some((k, _, _)), .. }) => {
-                format!("{pointer}/{}", escape_pointer_segment(k))
+                let mut child = String::with_capacity(pointer.len() + k.len() + 1);
+                child.push_str(pointer);
+                push_pointer_segment(&mut child, k);
+                child
             }
             // A key is being read: keys have no pointer of their own.
             Some(Frame::Mapping { pointer, key: None, .. }) => pointer.clone(),
-            Some(Frame::Sequence { items, pointer, .. }) => format!("{pointer}/{}", items.len()),
+            Some(Frame::Sequence { items, pointer, .. }) => {
+                use std::fmt::Write;
+                let mut child = pointer.clone();
+                let _ = write!(child, "/{}", items.len()); // writing to a String cannot fail
+                child
+            }
         }
     }
 
@@ -351,7 +386,7 @@ impl<'s> Builder<'s> {
         let is_merge = text == "<<" && style == ScalarStyle::Plain;
         if !is_merge && map.contains_key(&text) {
             let at = format!("{pointer}/{}", escape_pointer_segment(&text));
-            let first = self.current.keys.get(&at).map(|s| s.start).unwrap_or_default();
+            let first = self.current.key_span(&at).map(|s| s.start).unwrap_or_default();
             return Err(YamlError {
                 position: span.start,
                 message: format!("duplicate key `{text}` (first defined at {first})"),
@@ -390,11 +425,11 @@ impl<'s> Builder<'s> {
         let pointer = self.child_pointer();
         match self.stack.last_mut() {
             None => {
-                self.current.values.insert(pointer, span);
+                self.current.values.push((pointer, span));
                 self.current.value = value;
             }
             Some(Frame::Sequence { items, .. }) => {
-                self.current.values.insert(pointer, span);
+                self.current.values.push((pointer, span));
                 items.push(value);
             }
             Some(Frame::Mapping { map, key, merges, .. }) => {
@@ -411,8 +446,8 @@ impl<'s> Builder<'s> {
                     }
                     return Ok(());
                 }
-                self.current.values.insert(pointer.clone(), span);
-                self.current.keys.insert(pointer, key_span);
+                self.current.values.push((pointer.clone(), span));
+                self.current.keys.push((pointer, key_span));
                 map.insert(text, value);
             }
         }
@@ -464,10 +499,10 @@ fn resolve_plain(text: &str) -> Value {
     if let Some(n) = parse_int(text) {
         return Value::Number(n);
     }
-    if looks_like_float(text) {
-        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
+    if looks_like_float(text)
+        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
+    {
+        return Value::Number(n);
     }
     // `.inf` and `.nan` have no JSON form: they stay strings.
     Value::String(text.to_string())
@@ -517,20 +552,21 @@ fn looks_like_float(text: &str) -> bool {
     mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
 }
 
-/// Canonical JSON: keys sorted at every level, no whitespace. The basis of render digests.
+/// Writes the canonical JSON of `value` (keys sorted at every level, no whitespace) to `out`:
+/// the basis of render digests.
+///
+/// `serde_json::Map` keeps keys sorted unless serde_json's `preserve_order` feature is on; a
+/// test below fails if some dependency ever turns it on, because digests would then depend on
+/// the order keys were written in.
+pub fn write_canonical_json(value: &Value, out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(out, value).map_err(std::io::Error::other)
+}
+
+/// The canonical JSON of `value`, as a string (see [`write_canonical_json`]).
 pub fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let ordered: BTreeMap<&String, Value> =
-                    map.iter().map(|(k, v)| (k, sorted(v))).collect();
-                Value::Object(ordered.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
+    let mut out = Vec::new();
+    write_canonical_json(value, &mut out).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 #[cfg(test)]
@@ -623,6 +659,14 @@ mod tests {
         assert_eq!(docs[1].value, json!({"b": 2}));
         assert_eq!(docs[1].value_span("/b").unwrap().start.line, 6);
         assert!(parse_document("a: 1\n---\nb: 2\n").is_err());
+    }
+
+    #[test]
+    fn json_maps_keep_keys_sorted() {
+        let mut map = Map::new();
+        map.insert("b".into(), Value::Null);
+        map.insert("a".into(), Value::Null);
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b"], "serde_json/preserve_order is on");
     }
 
     #[test]

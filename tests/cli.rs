@@ -20,17 +20,24 @@ fn render_prints_manifests_and_exits_0() {
     let out = cetus(&["render", "apps/hello", "--profile", "prod"], example());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: hello-prod\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: hello-prod\n"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("\n---\n").count() + 1, 3, "Namespace, Service, Deployment");
 }
 
 #[test]
 fn render_json_is_a_list_and_set_overrides_the_profile() {
-    let out = cetus(&["render", "apps/hello", "-p", "prod", "--set", "services.hello.replicas=5", "-o", "json"], example());
+    let out = cetus(
+        &["render", "apps/hello", "-p", "prod", "--set", "services.hello.replicas=5", "-o", "json"],
+        example(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list["kind"], "List");
-    let deployment = list["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
+    let deployment =
+        list["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
     assert_eq!(deployment["spec"]["replicas"], 5);
 }
 
@@ -39,16 +46,29 @@ fn render_of_a_directory_renders_every_app_and_notes_missing_profiles() {
     let out = cetus(&["render", ".", "--profile", "staging", "-o", "json"], example());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let namespaces: Vec<_> = list["items"].as_array().unwrap().iter()
-        .filter(|o| o["kind"] == "Namespace").map(|o| o["metadata"]["name"].as_str().unwrap().to_string()).collect();
+    let namespaces: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "Namespace")
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(namespaces, ["wickedev--bookinfo", "hello", "payments--ledger"]);
-    assert!(text(&out.stderr).contains("note: config-repo-example/lib/postgres: no profile `staging`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("note: config-repo-example/lib/postgres: no profile `staging`"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn invalid_input_exits_1_with_nothing_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cetus.yaml"), "name: a\nservices:\n  web: { image: r:1, replicas: x }\n").unwrap();
+    std::fs::write(
+        dir.path().join("cetus.yaml"),
+        "name: a\nservices:\n  web: { image: r:1, replicas: x }\n",
+    )
+    .unwrap();
     let out = cetus(&["render", "."], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "");
@@ -92,15 +112,23 @@ fn set_image_changes_exactly_the_tag_bytes() {
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, COMMENTED).unwrap();
 
-    let out = cetus(&["set-image", "web=registry.example.com/web:master-5e6f7a8b", "."], dir.path());
+    let out =
+        cetus(&["set-image", "web=registry.example.com/web:master-5e6f7a8b", "."], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "./apps/web/cetus.yaml: images.web.tag: master-1a2b3c4d → master-5e6f7a8b\n");
+    assert_eq!(
+        text(&out.stdout),
+        "./apps/web/cetus.yaml: images.web.tag: master-1a2b3c4d → master-5e6f7a8b\n"
+    );
     let expected = COMMENTED.replace("'master-1a2b3c4d'", "'master-5e6f7a8b'");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), expected);
 
-    let out = cetus(&["set-image", "web=registry.example.com/web:develop-0", "--profile", "staging"], dir.path());
+    let out = cetus(
+        &["set-image", "web=registry.example.com/web:develop-0", "--profile", "staging"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let expected = expected.replace("images.web.tag: develop-9f8e7d6c", "images.web.tag: develop-0");
+    let expected =
+        expected.replace("images.web.tag: develop-9f8e7d6c", "images.web.tag: develop-0");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), expected);
 }
 

@@ -14,13 +14,16 @@ const APPS: [&str; 3] = ["apps/bookinfo", "apps/hello", "apps/ledger"];
 const PROFILES: [&str; 2] = ["staging", "prod"];
 
 fn render_example(app: &str, profile: &str) -> Rendered {
-    let tree = LocalTree::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("config-repo-example")).unwrap();
+    let tree =
+        LocalTree::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("config-repo-example")).unwrap();
     let input = RenderInput {
         profile: Some(profile.to_string()),
         env: Arc::new(|_| None), // the machine's environment must not leak into goldens
         ..RenderInput::default()
     };
-    render(&tree, app, &input).unwrap_or_else(|e| panic!("{app} {profile}:\n{e}")).expect("the profile exists")
+    render(&tree, app, &input)
+        .unwrap_or_else(|e| panic!("{app} {profile}:\n{e}"))
+        .expect("the profile exists")
 }
 
 fn to_yaml(rendered: &Rendered) -> String {
@@ -69,11 +72,16 @@ fn rendering_is_deterministic() {
 
 /// Deserializes into the k8s-openapi type and back: a field the type does not know (a typo
 /// in the generator) is lost on the way and shows as a difference.
-fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(value: &Value) -> Result<(), String> {
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    value: &Value,
+) -> Result<(), String> {
     let typed: T = serde_path_to_error::deserialize(value).map_err(|e| e.to_string())?;
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     if &back != value {
-        return Err(format!("round trip changed it:\n{}", serde_json::to_string_pretty(&back).unwrap()));
+        return Err(format!(
+            "round trip changed it:\n{}",
+            serde_json::to_string_pretty(&back).unwrap()
+        ));
     }
     Ok(())
 }
@@ -93,25 +101,35 @@ fn every_rendered_object_is_a_valid_kubernetes_object() {
                     ("v1", "Service") => round_trip::<core::v1::Service>(v),
                     ("v1", "Secret") => round_trip::<core::v1::Secret>(v),
                     ("v1", "ConfigMap") => round_trip::<core::v1::ConfigMap>(v),
-                    ("v1", "PersistentVolumeClaim") => round_trip::<core::v1::PersistentVolumeClaim>(v),
+                    ("v1", "PersistentVolumeClaim") => {
+                        round_trip::<core::v1::PersistentVolumeClaim>(v)
+                    }
                     ("apps/v1", "Deployment") => round_trip::<apps::v1::Deployment>(v),
                     ("batch/v1", "Job") => round_trip::<batch::v1::Job>(v),
                     ("batch/v1", "CronJob") => round_trip::<batch::v1::CronJob>(v),
                     ("networking.k8s.io/v1", "Ingress") => round_trip::<networking::v1::Ingress>(v),
-                    ("networking.k8s.io/v1", "NetworkPolicy") => round_trip::<networking::v1::NetworkPolicy>(v),
+                    ("networking.k8s.io/v1", "NetworkPolicy") => {
+                        round_trip::<networking::v1::NetworkPolicy>(v)
+                    }
                     ("autoscaling/v2", "HorizontalPodAutoscaler") => {
                         round_trip::<autoscaling::v2::HorizontalPodAutoscaler>(v)
                     }
                     other => Err(format!("no type checked for {other:?}: add it to this test")),
                 };
                 if let Err(e) = checked {
-                    panic!("{} from {}: {e}", object.key(), object.source);
+                    panic!("{} from {}: {e}", object.key, object.source);
                 }
             }
         }
     }
     // The examples exercise every kind the generator produces.
-    for kind in ["v1/Namespace", "v1/Service", "apps/v1/Deployment", "batch/v1/Job", "networking.k8s.io/v1/Ingress"] {
+    for kind in [
+        "v1/Namespace",
+        "v1/Service",
+        "apps/v1/Deployment",
+        "batch/v1/Job",
+        "networking.k8s.io/v1/Ingress",
+    ] {
         assert!(kinds.contains(kind), "no example renders a {kind}");
     }
 }

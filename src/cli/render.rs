@@ -4,7 +4,7 @@
 //! prints the manifests. Invalid input prints every problem on stderr and nothing on stdout.
 
 use super::{Failure, Format, repo_root};
-use crate::render::{RenderInput, find_apps, render};
+use crate::render::{RenderInput, StdinReader, find_apps, render};
 use crate::source::LocalTree;
 use serde_json::Value;
 use std::io::{IsTerminal, Read, Write};
@@ -40,16 +40,25 @@ fn parse_set(arg: &str) -> Result<(String, Value), String> {
 
 /// Runs `cetus render`.
 pub fn run(args: Args) -> Result<(), Failure> {
-    let dir = args.dir.canonicalize().map_err(|e| Failure::input(format!("{}: {e}", args.dir.display())))?;
+    let dir = args
+        .dir
+        .canonicalize()
+        .map_err(|e| Failure::input(format!("{}: {e}", args.dir.display())))?;
     let root = repo_root(&dir);
-    let tree = LocalTree::new(&root).map_err(|e| Failure::input(format!("{}: {e}", root.display())))?;
+    let tree =
+        LocalTree::new(&root).map_err(|e| Failure::input(format!("{}: {e}", root.display())))?;
     let relative = dir.strip_prefix(tree.root()).unwrap_or(&dir).to_string_lossy().into_owned();
     let apps = find_apps(&tree, &relative).map_err(|e| Failure::input(e.to_string()))?;
     let apps = if apps.contains(&relative) { vec![relative] } else { apps };
     if apps.is_empty() {
         return Err(Failure::input(format!("{}: no cetus.yaml here or below", args.dir.display())));
     }
-    let input = RenderInput { profile: args.profile.clone(), sets: args.sets, stdin: Some(stdin_reader()), ..RenderInput::default() };
+    let input = RenderInput {
+        profile: args.profile.clone(),
+        sets: args.sets,
+        stdin: Some(stdin_reader()),
+        ..RenderInput::default()
+    };
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     for app in &apps {
@@ -66,7 +75,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
         return Err(Failure::input(errors.join("\n")));
     }
     let text = match args.output {
-        Format::Yaml => objects.iter().map(|o| format!("---\n{}", crate::yaml::manifest_to_string(o))).collect::<String>(),
+        Format::Yaml => objects
+            .iter()
+            .map(|o| format!("---\n{}", crate::yaml::manifest_to_string(o)))
+            .collect::<String>(),
         Format::Json => {
             let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": objects });
             format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
@@ -76,7 +88,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
 }
 
 /// Reads standard input once, on first use; refuses a terminal (a var needs piped input).
-fn stdin_reader() -> Arc<dyn Fn() -> Result<String, String> + Send + Sync> {
+fn stdin_reader() -> StdinReader {
     let cache: Mutex<Option<Result<String, String>>> = Mutex::new(None);
     Arc::new(move || {
         let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -87,7 +99,10 @@ fn stdin_reader() -> Arc<dyn Fn() -> Result<String, String> + Send + Sync> {
                     return Err("this var reads standard input: pipe its value in".into());
                 }
                 let mut text = String::new();
-                stdin.read_to_string(&mut text).map(|_| text).map_err(|e| format!("reading standard input: {e}"))
+                stdin
+                    .read_to_string(&mut text)
+                    .map(|_| text)
+                    .map_err(|e| format!("reading standard input: {e}"))
             })
             .clone()
     })

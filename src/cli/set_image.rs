@@ -50,7 +50,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut report = Vec::new();
     for dir in &args.dirs {
         for file in spec_files(dir)? {
-            let text = std::fs::read_to_string(&file).map_err(|e| Failure::io(format!("{}: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::io(format!("{}: {e}", file.display())))?;
             let edited = set_image(&text, name, image, args.profile.as_deref())
                 .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
             let Some((new_text, changes)) = edited else { continue };
@@ -62,20 +63,25 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     }
     if found == 0 {
-        let place = args.profile.as_ref().map_or(String::new(), |p| format!(" with a profile `{p}`"));
+        let place =
+            args.profile.as_ref().map_or(String::new(), |p| format!(" with a profile `{p}`"));
         return Err(Failure::input(format!("no cetus.yaml{place} has an image `{name}`")));
     }
     let text = match args.output {
         Output::Json => format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default()),
         Output::Text if report.is_empty() => format!("images `{name}` already at that reference\n"),
-        Output::Text => report.iter().flat_map(|f| f.changes.iter().map(move |c| format!("{}: {c}\n", f.file))).collect(),
+        Output::Text => report
+            .iter()
+            .flat_map(|f| f.changes.iter().map(move |c| format!("{}: {c}\n", f.file)))
+            .collect(),
     };
     std::io::stdout().write_all(text.as_bytes()).map_err(|e| Failure::io(e.to_string()))
 }
 
 /// The cetus.yaml files under `dir` (hidden directories skipped).
 fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let tree = LocalTree::new(dir).map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+    let tree =
+        LocalTree::new(dir).map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
     let apps = find_apps(&tree, "").map_err(|e| Failure::io(e.to_string()))?;
     Ok(apps.iter().map(|app| dir.join(app).join(SPEC_FILE)).collect())
 }

@@ -6,11 +6,10 @@
 //! the caller; the Namespace object too (a dependency renders into its parent's).
 
 use super::object::{
-    APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, PHASE, Source, short_hash, stamp,
+    APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, PHASE, Source, short_hash, stamped,
 };
 use crate::spec::{
-    EnvFrom, Origin, Origins, PortRef, Probe, Resources, Service, Spec, field_path,
-    parse_duration,
+    EnvFrom, Origin, Origins, PortRef, Probe, Resources, Service, Spec, field_path, parse_duration,
 };
 use crate::yaml::escape_pointer_segment as esc;
 use serde_json::{Map, Value, json};
@@ -43,9 +42,8 @@ impl Context<'_> {
         Source { file: self.file.to_string(), position, what: field_path(pointer) }
     }
 
-    fn object(&self, mut value: Value, pointer: &str) -> Object {
-        stamp(&mut value, self.app);
-        Object::new(value, self.source(pointer))
+    fn object(&self, value: Value, pointer: &str) -> Object {
+        stamped(value, self.app, self.source(pointer))
     }
 
     fn metadata(&self, name: &str, annotations: &BTreeMap<String, String>) -> Value {
@@ -75,13 +73,32 @@ pub fn generate(spec: &Spec, ctx: &Context) -> Vec<Object> {
         objects.push(ctx.object(ingress(spec, ctx, spec.name.as_str()), "/ingress"));
     }
     for (name, job) in &spec.jobs {
-        let container = container(spec, name, &job.image, job.command.as_ref(), job.args.as_ref(), &job.env, &job.env_from, job.resources.as_ref());
+        let container = container(
+            spec,
+            name,
+            &job.image,
+            job.command.as_ref(),
+            job.args.as_ref(),
+            &job.env,
+            &job.env_from,
+            job.resources.as_ref(),
+        );
         let backoff = job.backoff_limit.unwrap_or(0);
-        let value = self::job(ctx, name, job.phase.as_str(), container, backoff, job.timeout.as_deref());
+        let value =
+            self::job(ctx, name, job.phase.as_str(), container, backoff, job.timeout.as_deref());
         objects.push(ctx.object(value, &format!("/jobs/{}", esc(name))));
     }
     for (i, test) in spec.test.iter().enumerate() {
-        let container = container(spec, &test.name, &test.image, test.command.as_ref(), test.args.as_ref(), &test.env, &[], None);
+        let container = container(
+            spec,
+            &test.name,
+            &test.image,
+            test.command.as_ref(),
+            test.args.as_ref(),
+            &test.env,
+            &[],
+            None,
+        );
         let value = job(ctx, &test.name, "test", container, 0, test.timeout.as_deref());
         objects.push(ctx.object(value, &format!("/test/{i}")));
     }
@@ -160,7 +177,16 @@ fn env_from_source(from: &EnvFrom) -> Value {
 }
 
 fn deployment(spec: &Spec, ctx: &Context, name: &str, service: &Service) -> Value {
-    let mut c = container(spec, name, &service.image, service.command.as_ref(), service.args.as_ref(), &service.env, &service.env_from, service.resources.as_ref());
+    let mut c = container(
+        spec,
+        name,
+        &service.image,
+        service.command.as_ref(),
+        service.args.as_ref(),
+        &service.env,
+        &service.env_from,
+        service.resources.as_ref(),
+    );
     if !service.ports.is_empty() {
         let ports: Vec<Value> = service.ports.iter().map(|p| {
             let mut port = json!({ "containerPort": p.target_port.unwrap_or(p.port), "protocol": p.protocol.as_str() });
@@ -171,7 +197,11 @@ fn deployment(spec: &Spec, ctx: &Context, name: &str, service: &Service) -> Valu
         }).collect();
         c.insert("ports".into(), ports.into());
     }
-    for (field, probe) in [("readinessProbe", &service.probes.readiness), ("livenessProbe", &service.probes.liveness), ("startupProbe", &service.probes.startup)] {
+    for (field, probe) in [
+        ("readinessProbe", &service.probes.readiness),
+        ("livenessProbe", &service.probes.liveness),
+        ("startupProbe", &service.probes.startup),
+    ] {
         if let Some(p) = probe {
             c.insert(field.into(), self::probe(service, p));
         }
@@ -211,7 +241,9 @@ fn probe(service: &Service, p: &Probe) -> Value {
     let port = match &p.port {
         Some(PortRef::Number(n)) => json!(n),
         Some(PortRef::Name(n)) => json!(n),
-        None => service.ports.first().map_or(Value::Null, |sp| json!(sp.target_port.unwrap_or(sp.port))),
+        None => {
+            service.ports.first().map_or(Value::Null, |sp| json!(sp.target_port.unwrap_or(sp.port)))
+        }
     };
     let mut v = if let Some(path) = &p.http {
         json!({ "httpGet": { "path": path, "port": port } })
@@ -234,20 +266,24 @@ fn probe(service: &Service, p: &Probe) -> Value {
 }
 
 fn service(ctx: &Context, name: &str, service: &Service) -> Value {
-    let ports: Vec<Value> = service.ports.iter().map(|p| {
-        let mut port = json!({
-            "port": p.port,
-            "targetPort": p.target_port.unwrap_or(p.port),
-            "protocol": p.protocol.as_str(),
-        });
-        if let Some(n) = &p.name {
-            port["name"] = n.clone().into();
-        }
-        if let Some(node_port) = p.node_port {
-            port["nodePort"] = node_port.into();
-        }
-        port
-    }).collect();
+    let ports: Vec<Value> = service
+        .ports
+        .iter()
+        .map(|p| {
+            let mut port = json!({
+                "port": p.port,
+                "targetPort": p.target_port.unwrap_or(p.port),
+                "protocol": p.protocol.as_str(),
+            });
+            if let Some(n) = &p.name {
+                port["name"] = n.clone().into();
+            }
+            if let Some(node_port) = p.node_port {
+                port["nodePort"] = node_port.into();
+            }
+            port
+        })
+        .collect();
     json!({
         "apiVersion": "v1",
         "kind": "Service",
@@ -295,7 +331,14 @@ fn ingress(spec: &Spec, ctx: &Context, name: &str) -> Value {
 
 /// A Job named `<name>-<hash of its spec>`: Jobs are immutable, so a changed job is a new one
 /// and an unchanged one keeps its name and is not run again.
-fn job(ctx: &Context, name: &str, phase: &str, container: Map<String, Value>, backoff: i64, timeout: Option<&str>) -> Value {
+fn job(
+    ctx: &Context,
+    name: &str,
+    phase: &str,
+    container: Map<String, Value>,
+    backoff: i64,
+    timeout: Option<&str>,
+) -> Value {
     let deadline = timeout.and_then(parse_duration).unwrap_or(DEFAULT_JOB_TIMEOUT_SECONDS);
     let spec = json!({
         "backoffLimit": backoff,
@@ -307,12 +350,16 @@ fn job(ctx: &Context, name: &str, phase: &str, container: Map<String, Value>, ba
         },
     });
     let full_name = format!("{name}-{}", short_hash(&spec));
-    let mut meta = ctx.metadata(&full_name, &BTreeMap::from([(PHASE.to_string(), phase.to_string())]));
+    let mut meta =
+        ctx.metadata(&full_name, &BTreeMap::from([(PHASE.to_string(), phase.to_string())]));
     meta["labels"] = json!({ JOB_LABEL: name });
     json!({ "apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec })
 }
 
 /// The Namespace object of an app.
 pub fn namespace(ctx: &Context) -> Object {
-    ctx.object(json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": ctx.namespace } }), "/name")
+    ctx.object(
+        json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": ctx.namespace } }),
+        "/name",
+    )
 }

@@ -4,7 +4,7 @@
 //! A kind is cluster-scoped if it is a built-in cluster-scoped kind or a CustomResourceDefinition
 //! in the same render says `scope: Cluster`; any other kind is taken as namespaced.
 
-use super::object::{Object, Source, is_cluster_scoped, stamp};
+use super::object::{Object, Source, is_cluster_scoped, stamped};
 use super::vars::{Vars, interpolate};
 use crate::source::{EntryKind, Tree, join, normalize};
 use crate::spec::{Diagnostic, Origin, Origins};
@@ -69,10 +69,9 @@ pub fn load(
             if kind == "Secret" {
                 fold_string_data(&mut raw.value);
             }
-            stamp(&mut raw.value, app);
             let name = raw.value["metadata"]["name"].as_str().unwrap_or_default().to_string();
             let what = format!("{kind} {name}");
-            Object::new(raw.value, Source { file: raw.file, position: Some(raw.position), what })
+            stamped(raw.value, app, Source { file: raw.file, position: Some(raw.position), what })
         })
         .collect())
 }
@@ -112,12 +111,18 @@ fn files_of(tree: &dyn Tree, dir: &str, entry: &str) -> Result<Vec<String>, Stri
     }
 }
 
-fn collect(tree: &dyn Tree, dir: &str, out: &mut Vec<String>) -> Result<(), crate::source::TreeError> {
+fn collect(
+    tree: &dyn Tree,
+    dir: &str,
+    out: &mut Vec<String>,
+) -> Result<(), crate::source::TreeError> {
     for entry in tree.list(dir)? {
         let path = join(dir, &entry.name);
         match entry.kind {
             EntryKind::Dir => collect(tree, &path, out)?,
-            EntryKind::File if [".yaml", ".yml", ".json"].iter().any(|x| entry.name.ends_with(x)) => {
+            EntryKind::File
+                if [".yaml", ".yml", ".json"].iter().any(|x| entry.name.ends_with(x)) =>
+            {
                 out.push(path)
             }
             EntryKind::File => {}
@@ -126,8 +131,15 @@ fn collect(tree: &dyn Tree, dir: &str, out: &mut Vec<String>) -> Result<(), crat
     Ok(())
 }
 
-fn read_file(tree: &dyn Tree, path: &str, vars: &Vars, raws: &mut Vec<Raw>, errors: &mut Vec<Diagnostic>) {
-    let whole = |message: String| Diagnostic { file: path.to_string(), origin: None, field: None, message };
+fn read_file(
+    tree: &dyn Tree,
+    path: &str,
+    vars: &Vars,
+    raws: &mut Vec<Raw>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let whole =
+        |message: String| Diagnostic { file: path.to_string(), origin: None, field: None, message };
     let text = match tree.read(path).map(String::from_utf8) {
         Ok(Ok(text)) => text,
         Ok(Err(_)) => return errors.push(whole("not UTF-8 text".into())),
@@ -136,10 +148,8 @@ fn read_file(tree: &dyn Tree, path: &str, vars: &Vars, raws: &mut Vec<Raw>, erro
     let docs = match crate::yaml::parse_stream(&text) {
         Ok(docs) => docs,
         Err(e) => {
-            return errors.push(Diagnostic {
-                origin: Some(Origin::At(e.position)),
-                ..whole(e.message)
-            });
+            return errors
+                .push(Diagnostic { origin: Some(Origin::At(e.position)), ..whole(e.message) });
         }
     };
     for mut doc in docs {
@@ -147,7 +157,9 @@ fn read_file(tree: &dyn Tree, path: &str, vars: &Vars, raws: &mut Vec<Raw>, erro
         let position = doc.value_span("").map(|s| s.start).unwrap_or_default();
         interpolate(&mut doc.value, "", vars, path, &origins, errors);
         let items = match doc.value.get("kind").and_then(Value::as_str) {
-            Some("List") => doc.value.get("items").and_then(Value::as_array).cloned().unwrap_or_default(),
+            Some("List") => {
+                doc.value.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
+            }
             _ => vec![doc.value],
         };
         for value in items {
@@ -164,8 +176,10 @@ fn check(value: &Value) -> Result<(), String> {
     if !value.is_object() {
         return Err("a manifest must be a map".into());
     }
-    for (pointer, field) in [("/apiVersion", "apiVersion"), ("/kind", "kind"), ("/metadata/name", "metadata.name")] {
-        if !value.pointer(pointer).and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+    for (pointer, field) in
+        [("/apiVersion", "apiVersion"), ("/kind", "kind"), ("/metadata/name", "metadata.name")]
+    {
+        if value.pointer(pointer).and_then(Value::as_str).is_none_or(str::is_empty) {
             return Err(format!("a manifest needs `{field}` (a non-empty string)"));
         }
     }
@@ -174,7 +188,9 @@ fn check(value: &Value) -> Result<(), String> {
 
 fn cluster_scoped_crd_kinds(raws: &[Raw]) -> BTreeSet<String> {
     raws.iter()
-        .filter(|r| r.value["kind"] == "CustomResourceDefinition" && r.value["spec"]["scope"] == "Cluster")
+        .filter(|r| {
+            r.value["kind"] == "CustomResourceDefinition" && r.value["spec"]["scope"] == "Cluster"
+        })
         .filter_map(|r| r.value["spec"]["names"]["kind"].as_str().map(str::to_string))
         .collect()
 }

@@ -30,6 +30,12 @@ use std::sync::Arc;
 /// The file name of an app's spec.
 pub const SPEC_FILE: &str = "cetus.yaml";
 
+/// Looks up an environment variable by name.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Reads standard input (once), or says why it cannot.
+pub type StdinReader = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
 /// What a render needs besides the files.
 #[derive(Clone)]
 pub struct RenderInput<'a> {
@@ -38,10 +44,10 @@ pub struct RenderInput<'a> {
     /// `--set path=value` overrides, applied to the top app after its profile.
     pub sets: Vec<(String, Value)>,
     /// Looks up `env` vars; the process environment by default.
-    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: EnvLookup,
     /// Reads standard input for `stdin` vars (called at most once per var); `None` refuses
     /// them, as the daemon does.
-    pub stdin: Option<Arc<dyn Fn() -> Result<String, String> + Send + Sync>>,
+    pub stdin: Option<StdinReader>,
     /// Resolves `git` dependencies; `None` refuses them.
     pub fetcher: Option<&'a dyn DependencyFetcher>,
 }
@@ -123,14 +129,28 @@ impl From<Vec<Diagnostic>> for RenderError {
 ///
 /// Returns `Ok(None)` when a profile is asked for and the app has none of that name: the app
 /// is not deployed in that environment.
-pub fn render(tree: &dyn Tree, dir: &str, input: &RenderInput) -> Result<Option<Rendered>, RenderError> {
+pub fn render(
+    tree: &dyn Tree,
+    dir: &str,
+    input: &RenderInput,
+) -> Result<Option<Rendered>, RenderError> {
     let dir = normalize("", dir).map_err(|e| whole(dir, e.to_string()))?;
     let Some(app) = load(tree, &dir, input, Role::Top)? else { return Ok(None) };
     let namespace = app.namespace();
     let mut objects = vec![generate::namespace(&app.context(&app.spec.name, &namespace))];
     let mut dependencies = Vec::new();
     let mut chain = vec![identity(tree, &dir)];
-    collect(tree, &app, &app.spec.name, &namespace, input, &mut chain, "", &mut objects, &mut dependencies)?;
+    collect(
+        tree,
+        &app,
+        &app.spec.name,
+        &namespace,
+        input,
+        &mut chain,
+        "",
+        &mut objects,
+        &mut dependencies,
+    )?;
     check_duplicates(&objects)?;
     object::sort(&mut objects);
     Ok(Some(Rendered {
@@ -155,7 +175,9 @@ pub fn find_apps(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, crate::sourc
     while let Some(current) = pending.pop() {
         for entry in tree.list(&current)? {
             match entry.kind {
-                crate::source::EntryKind::File if entry.name == SPEC_FILE => found.push(current.clone()),
+                crate::source::EntryKind::File if entry.name == SPEC_FILE => {
+                    found.push(current.clone())
+                }
                 crate::source::EntryKind::Dir if !entry.name.starts_with('.') => {
                     pending.push(join(&current, &entry.name))
                 }
@@ -198,7 +220,12 @@ impl Loaded {
 }
 
 /// Reads and checks the spec in `dir`; `None` if the top app lacks the asked-for profile.
-fn load(tree: &dyn Tree, dir: &str, input: &RenderInput, role: Role) -> Result<Option<Loaded>, RenderError> {
+fn load(
+    tree: &dyn Tree,
+    dir: &str,
+    input: &RenderInput,
+    role: Role,
+) -> Result<Option<Loaded>, RenderError> {
     let file = join(dir, SPEC_FILE);
     let bytes = tree.read(&file).map_err(|e| whole(&file, e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| whole(&file, "not UTF-8 text".into()))?;
@@ -206,8 +233,7 @@ fn load(tree: &dyn Tree, dir: &str, input: &RenderInput, role: Role) -> Result<O
         origin: Some(Origin::At(e.position)),
         ..whole(&file, e.message)
     })?;
-    let mut value = doc.value.clone();
-    let mut origins = Origins::of(&doc);
+    let (mut value, mut origins) = Origins::split(doc);
     if !value.is_object() {
         return Err(Diagnostic::at(&file, &origins, "", "a cetus.yaml must be a map").into());
     }
@@ -234,7 +260,9 @@ fn load(tree: &dyn Tree, dir: &str, input: &RenderInput, role: Role) -> Result<O
     let vars = vars::resolve(&var_specs, tree, dir, &file, &origins, input)?;
     let mut errors = Vec::new();
     if let Value::Object(map) = &mut value {
-        for (key, section) in map.iter_mut().filter(|(k, _)| !["vars", "profiles", "dev"].contains(&k.as_str())) {
+        for (key, section) in
+            map.iter_mut().filter(|(k, _)| !["vars", "profiles", "dev"].contains(&k.as_str()))
+        {
             let pointer = format!("/{}", crate::yaml::escape_pointer_segment(key));
             vars::interpolate(section, &pointer, &vars, &file, &origins, &mut errors);
         }
@@ -282,7 +310,13 @@ fn collect(
 ) -> Result<(), RenderError> {
     let ctx = app.context(owner, namespace);
     objects.extend(generate::generate(&app.spec, &ctx));
-    let raw = manifests::Context { tree, dir: &app.dir, file: &app.file, origins: &app.origins, vars: &app.vars };
+    let raw = manifests::Context {
+        tree,
+        dir: &app.dir,
+        file: &app.file,
+        origins: &app.origins,
+        vars: &app.vars,
+    };
     objects.extend(manifests::load(&app.spec.manifests, &raw, owner, namespace)?);
     for (name, dep) in &app.spec.dependencies {
         let at = format!("/dependencies/{}", crate::yaml::escape_pointer_segment(name));
@@ -291,10 +325,18 @@ fn collect(
         let fetched;
         let (dep_tree, dep_dir): (&dyn Tree, String) = match (&dep.git, &dep.reference) {
             (Some(url), Some(reference)) => {
-                let fetcher = input.fetcher.ok_or_else(|| fail(format!("git dependencies are not available here (cannot fetch {url})")))?;
+                let fetcher = input.fetcher.ok_or_else(|| {
+                    fail(format!("git dependencies are not available here (cannot fetch {url})"))
+                })?;
                 fetched = fetcher.fetch(url, reference).map_err(|e| fail(e.to_string()))?;
-                resolved.push(ResolvedDependency { name: full_name.clone(), url: url.clone(), reference: reference.clone(), commit: fetched.commit.clone() });
-                let dir = normalize("", dep.path.as_deref().unwrap_or(".")).map_err(|e| fail(e.to_string()))?;
+                resolved.push(ResolvedDependency {
+                    name: full_name.clone(),
+                    url: url.clone(),
+                    reference: reference.clone(),
+                    commit: fetched.commit.clone(),
+                });
+                let dir = normalize("", dep.path.as_deref().unwrap_or("."))
+                    .map_err(|e| fail(e.to_string()))?;
                 (fetched.tree.as_ref(), dir)
             }
             _ => {
@@ -304,14 +346,16 @@ fn collect(
         };
         let id = identity(dep_tree, &dep_dir);
         if chain.contains(&id) {
-            let mut cycle: Vec<&str> = chain.iter().map(|c| c.rsplit(':').next().unwrap_or(c)).collect();
+            let mut cycle: Vec<&str> =
+                chain.iter().map(|c| c.rsplit(':').next().unwrap_or(c)).collect();
             cycle.push(&dep_dir);
             return Err(fail(format!("dependency cycle: {}", cycle.join(" → "))));
         }
         if dep_tree.kind(&join(&dep_dir, SPEC_FILE)).ok().flatten().is_none() {
             return Err(fail(format!("{}: no cetus.yaml there", join(&dep_dir, SPEC_FILE))));
         }
-        let dep_app = load(dep_tree, &dep_dir, input, Role::Dependency)?.expect("dependencies always render");
+        let dep_app =
+            load(dep_tree, &dep_dir, input, Role::Dependency)?.expect("dependencies always render");
         chain.push(id);
         collect(dep_tree, &dep_app, owner, namespace, input, chain, &full_name, objects, resolved)?;
         chain.pop();
@@ -321,16 +365,19 @@ fn collect(
 
 /// Two objects with the same identity cannot both be applied: name both sources.
 fn check_duplicates(objects: &[Object]) -> Result<(), RenderError> {
-    let mut seen: HashMap<ObjectKey, &Object> = HashMap::new();
+    let mut seen: HashMap<&ObjectKey, &Object> = HashMap::new();
     let mut errors = Vec::new();
     for object in objects {
-        if let Some(first) = seen.insert(object.key(), object) {
+        if let Some(first) = seen.insert(&object.key, object) {
             let source = &object.source;
             errors.push(Diagnostic {
                 file: source.file.clone(),
                 origin: source.position.map(Origin::At),
                 field: Some(source.what.clone()),
-                message: format!("duplicate object {}: also generated by {}", object.key(), first.source),
+                message: format!(
+                    "duplicate object {}: also generated by {}",
+                    object.key, first.source
+                ),
             });
         }
     }

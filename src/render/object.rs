@@ -54,15 +54,31 @@ impl Stage {
             ("Job", Some("test")) => Stage::Test,
             ("Namespace" | "CustomResourceDefinition", _) => Stage::Cluster,
             (
-                "ServiceAccount" | "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
-                | "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "PersistentVolume"
-                | "StorageClass" | "ResourceQuota" | "LimitRange" | "PriorityClass",
+                "ServiceAccount"
+                | "Role"
+                | "ClusterRole"
+                | "RoleBinding"
+                | "ClusterRoleBinding"
+                | "ConfigMap"
+                | "Secret"
+                | "PersistentVolumeClaim"
+                | "PersistentVolume"
+                | "StorageClass"
+                | "ResourceQuota"
+                | "LimitRange"
+                | "PriorityClass",
                 _,
             ) => Stage::Config,
             ("Service", _) => Stage::Services,
             (
-                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Pod" | "CronJob"
-                | "Job" | "ReplicationController",
+                "Deployment"
+                | "StatefulSet"
+                | "DaemonSet"
+                | "ReplicaSet"
+                | "Pod"
+                | "CronJob"
+                | "Job"
+                | "ReplicationController",
                 _,
             ) => Stage::Workloads,
             _ => Stage::Other,
@@ -151,6 +167,8 @@ pub struct Object {
     pub wave: i64,
     /// What produced it, for messages.
     pub source: Source,
+    /// Its identity, read from `value` when the object was made.
+    pub key: ObjectKey,
 }
 
 /// What produced an object: a place in a file, and the field or manifest there.
@@ -176,27 +194,33 @@ impl fmt::Display for Source {
 impl Object {
     /// A new object, its stage and wave taken from its kind and annotations.
     pub fn new(value: Value, source: Source) -> Object {
-        let annotation = |key: &str| {
-            value.pointer(&format!("/metadata/annotations/{}", key.replace('/', "~1")))
-        };
+        let key = ObjectKey::of(&value);
+        Self::with_key(value, source, key)
+    }
+
+    /// [`Object::new`] for a caller that already read the key.
+    fn with_key(value: Value, source: Source, key: ObjectKey) -> Object {
+        let annotations = value.pointer("/metadata/annotations");
+        let annotation = |key: &str| annotations.and_then(|a| a.get(key));
         let phase = annotation(PHASE).and_then(Value::as_str);
         let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
         let stage = Stage::of(kind, phase);
         let wave = annotation(SYNC_WAVE)
             .and_then(|w| w.as_str().and_then(|s| s.trim().parse().ok()).or(w.as_i64()))
             .unwrap_or(0);
-        Object { value, stage, wave, source }
-    }
-
-    /// The object's identity.
-    pub fn key(&self) -> ObjectKey {
-        ObjectKey::of(&self.value)
+        Object { value, stage, wave, source, key }
     }
 }
 
-/// Adds Cetus's labels and tracking annotation to a manifest owned by `app`.
-pub fn stamp(value: &mut Value, app: &str) {
-    let key = ObjectKey::of(value);
+/// Makes an [`Object`] of a manifest owned by `app`, adding Cetus's labels and tracking
+/// annotation.
+pub fn stamped(mut value: Value, app: &str, source: Source) -> Object {
+    let key = ObjectKey::of(&value);
+    stamp(&mut value, &key.tracking(app), app);
+    Object::with_key(value, source, key)
+}
+
+fn stamp(value: &mut Value, tracking: &str, app: &str) {
     let metadata = value
         .as_object_mut()
         .map(|o| o.entry("metadata").or_insert_with(|| Value::Object(Map::new())));
@@ -208,27 +232,86 @@ pub fn stamp(value: &mut Value, app: &str) {
     }
     let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(annotations) = annotations {
-        annotations.insert(TRACKING.into(), key.tracking(app).into());
+        annotations.insert(TRACKING.into(), tracking.into());
     }
 }
 
 /// Sorts objects by stage, wave, namespace, kind and name: the apply order.
 pub fn sort(objects: &mut [Object]) {
-    objects.sort_by_cached_key(|o| {
-        let k = o.key();
-        (o.stage, o.wave, k.namespace, k.kind, k.name, k.group)
+    objects.sort_by(|a, b| {
+        let (ka, kb) = (&a.key, &b.key);
+        (a.stage, a.wave, &ka.namespace, &ka.kind, &ka.name, &ka.group).cmp(&(
+            b.stage,
+            b.wave,
+            &kb.namespace,
+            &kb.kind,
+            &kb.name,
+            &kb.group,
+        ))
     });
 }
 
 /// The digest of a render: sha256 of the canonical JSON of its ordered manifests.
 pub fn digest(objects: &[Object]) -> String {
-    let list = Value::Array(objects.iter().map(|o| o.value.clone()).collect());
-    let hash = Sha256::digest(crate::yaml::canonical_json(&list).as_bytes());
-    format!("sha256:{}", hex::encode(hash))
+    let mut hasher = HashWriter(Sha256::new());
+    // The canonical JSON of the list `[o1,o2,...]`, streamed into the hash.
+    hasher.0.update(b"[");
+    for (i, object) in objects.iter().enumerate() {
+        if i > 0 {
+            hasher.0.update(b",");
+        }
+        crate::yaml::write_canonical_json(&object.value, &mut hasher).expect("hashing cannot fail");
+    }
+    hasher.0.update(b"]");
+    format!("sha256:{}", hex::encode(hasher.0.finalize()))
+}
+
+/// Lets serde_json write straight into a hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A short hash of a value's canonical JSON, for immutable object names (`migrate-3f2a1c`).
 pub fn short_hash(value: &Value) -> String {
-    let hash = Sha256::digest(crate::yaml::canonical_json(value).as_bytes());
-    hex::encode(&hash[..3])
+    let mut hasher = HashWriter(Sha256::new());
+    crate::yaml::write_canonical_json(value, &mut hasher).expect("hashing cannot fail");
+    hex::encode(&hasher.0.finalize()[..3])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn source() -> Source {
+        Source { file: "f".into(), position: None, what: "x".into() }
+    }
+
+    #[test]
+    fn digest_is_the_sha256_of_the_canonical_list() {
+        let objects = vec![
+            Object::new(json!({"kind": "A", "b": 1}), source()),
+            Object::new(json!({"kind": "B"}), source()),
+        ];
+        let list = Value::Array(objects.iter().map(|o| o.value.clone()).collect());
+        let expected = hex::encode(Sha256::digest(crate::yaml::canonical_json(&list).as_bytes()));
+        assert_eq!(digest(&objects), format!("sha256:{expected}"));
+    }
+
+    #[test]
+    fn stage_and_wave_come_from_kind_and_annotations() {
+        let job = json!({"kind": "Job", "metadata": {"annotations": {PHASE: "post-sync", SYNC_WAVE: "-2"}}});
+        let object = Object::new(job, source());
+        assert_eq!((object.stage, object.wave), (Stage::PostSync, -2));
+        assert_eq!(Object::new(json!({"kind": "Widget"}), source()).stage, Stage::Other);
+    }
 }

@@ -20,7 +20,11 @@ pub fn apply_replace(
         let entry = format!("/profiles/{}/replace/{}", esc(profile_name), esc(path));
         let fail = |message: String| {
             // The message names the path; the entry's own pointer would only repeat it.
-            Diagnostic { origin: origins.key(&entry).cloned(), field: None, ..Diagnostic::at(file, origins, &entry, message) }
+            Diagnostic {
+                origin: origins.key(&entry).cloned(),
+                field: None,
+                ..Diagnostic::at(file, origins, &entry, message)
+            }
         };
         let target = set_dotted(doc, path, value.clone()).map_err(fail)?;
         origins.copy(&entry, &target);
@@ -29,7 +33,12 @@ pub fn apply_replace(
 }
 
 /// Applies one `--set path=value` from the command line.
-pub fn apply_set(doc: &mut Value, origins: &mut Origins, path: &str, value: Value) -> Result<(), String> {
+pub fn apply_set(
+    doc: &mut Value,
+    origins: &mut Origins,
+    path: &str,
+    value: Value,
+) -> Result<(), String> {
     let target = set_dotted(doc, path, value)?;
     origins.set(&target, Origin::Flag(format!("--set {path}")));
     Ok(())
@@ -57,9 +66,13 @@ fn set_dotted(doc: &mut Value, path: &str, value: Value) -> Result<String, Strin
         }
         Value::Array(items) => {
             let len = items.len();
-            let slot = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)).ok_or_else(|| {
-                format!("cannot replace `{path}`: `{}` does not exist (the list has length {len})", shown(&pointer, last))
-            })?;
+            let slot =
+                last.parse::<usize>().ok().and_then(|i| items.get_mut(i)).ok_or_else(|| {
+                    format!(
+                        "cannot replace `{path}`: `{}` does not exist (the list has length {len})",
+                        shown(&pointer, last)
+                    )
+                })?;
             *slot = value;
         }
         _ => {
@@ -118,11 +131,9 @@ pub fn apply_patch(
         let at = format!("/profiles/{}/patch/{i}", esc(profile_name));
         let op: PatchOperation = crate::spec::read(raw, &at, file, origins)?;
         let before = test_actual(doc, &op);
-        json_patch::patch(doc, std::slice::from_ref(&op)).map_err(|e| {
-            Diagnostic {
-                field: Some(op.path().to_string()),
-                ..Diagnostic::at(file, origins, &at, patch_failure(&op, &e.kind, before))
-            }
+        json_patch::patch(doc, std::slice::from_ref(&op)).map_err(|e| Diagnostic {
+            field: Some(op.path().to_string()),
+            ..Diagnostic::at(file, origins, &at, patch_failure(&op, &e.kind, before))
         })?;
         track(origins, &at, &op);
     }
@@ -137,7 +148,11 @@ fn test_actual(doc: &Value, op: &PatchOperation) -> Option<Value> {
     }
 }
 
-fn patch_failure(op: &PatchOperation, kind: &json_patch::PatchErrorKind, actual: Option<Value>) -> String {
+fn patch_failure(
+    op: &PatchOperation,
+    kind: &json_patch::PatchErrorKind,
+    actual: Option<Value>,
+) -> String {
     use json_patch::PatchErrorKind as K;
     let name = op_name(op);
     match (kind, op) {
@@ -190,7 +205,10 @@ mod tests {
         assert!(split_dotted("a..b").is_err());
         assert!(split_dotted("a.").is_err());
         let mut doc = json!({"s": {"w": {"ports": [{"port": 80}]}}});
-        assert_eq!(set_dotted(&mut doc, "s.w.ports.0.port", json!(81)).unwrap(), "/s/w/ports/0/port");
+        assert_eq!(
+            set_dotted(&mut doc, "s.w.ports.0.port", json!(81)).unwrap(),
+            "/s/w/ports/0/port"
+        );
         assert_eq!(doc["s"]["w"]["ports"][0]["port"], 81);
         assert_eq!(
             set_dotted(&mut doc, "s.api.replicas", json!(1)).unwrap_err(),

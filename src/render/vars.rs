@@ -51,15 +51,20 @@ fn resolve_one(
         return match (input.env)(env) {
             Some(value) => Ok(Value::String(value)),
             None => var.default.clone().ok_or_else(|| {
-                ("/env", format!("environment variable `{env}` is not set and var `{name}` has no default"))
+                (
+                    "/env",
+                    format!(
+                        "environment variable `{env}` is not set and var `{name}` has no default"
+                    ),
+                )
             }),
         };
     }
     if let Some(path) = &var.file {
         let full = normalize(dir, path).map_err(|e| ("/file", e.to_string()))?;
         let bytes = tree.read(&full).map_err(|e| ("/file", e.to_string()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| ("/file", format!("{full}: not UTF-8 text")))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| ("/file", format!("{full}: not UTF-8 text")))?;
         return Ok(Value::String(text.trim_end_matches(['\n', '\r']).to_string()));
     }
     if var.stdin == Some(true) {
@@ -70,7 +75,9 @@ fn resolve_one(
             },
             None => Err((
                 "/stdin",
-                format!("var `{name}` reads standard input, which only the CLI provides; the daemon refuses stdin vars"),
+                format!(
+                    "var `{name}` reads standard input, which only the CLI provides; the daemon refuses stdin vars"
+                ),
             )),
         };
     }
@@ -86,20 +93,32 @@ pub fn interpolate(
     origins: &Origins,
     errors: &mut Vec<Diagnostic>,
 ) {
+    let report =
+        &mut |at: String, message: String| errors.push(Diagnostic::at(file, origins, &at, message));
+    walk(value, &|| pointer.to_string(), vars, report);
+}
+
+/// Walks a value; `at` builds the node's pointer, only when an error needs it.
+fn walk(
+    value: &mut Value,
+    at: &dyn Fn() -> String,
+    vars: &Vars,
+    report: &mut dyn FnMut(String, String),
+) {
     match value {
         Value::String(text) if text.contains('$') => match expand(text, vars) {
             Ok(Some(new)) => *value = new,
             Ok(None) => {}
-            Err(message) => errors.push(Diagnostic::at(file, origins, pointer, message)),
+            Err(message) => report(at(), message),
         },
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate(item, &format!("{pointer}/{i}"), vars, file, origins, errors);
+                walk(item, &|| format!("{}/{i}", at()), vars, report);
             }
         }
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                interpolate(item, &format!("{pointer}/{}", esc(key)), vars, file, origins, errors);
+                walk(item, &|| format!("{}/{}", at(), esc(key)), vars, report);
             }
         }
         _ => {}
@@ -108,10 +127,10 @@ pub fn interpolate(
 
 /// Expands one string; `None` when it holds no `${` at all (nothing to replace).
 fn expand(text: &str, vars: &Vars) -> Result<Option<Value>, String> {
-    if let Some(name) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
-        if is_var_name(name) {
-            return lookup(name, vars).map(|v| Some(v.clone()));
-        }
+    if let Some(name) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
+        && is_var_name(name)
+    {
+        return lookup(name, vars).map(|v| Some(v.clone()));
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -127,7 +146,9 @@ fn expand(text: &str, vars: &Vars) -> Result<Option<Value>, String> {
             let end = after.find('}').ok_or_else(|| format!("unterminated `${{` in {text:?}"))?;
             let name = &after[..end];
             if !is_var_name(name) {
-                return Err(format!("`${{{name}}}` is not a var reference: var names are letters, digits, '_' and '-'"));
+                return Err(format!(
+                    "`${{{name}}}` is not a var reference: var names are letters, digits, '_' and '-'"
+                ));
             }
             match lookup(name, vars)? {
                 Value::String(s) => out.push_str(s),
@@ -185,13 +206,19 @@ mod tests {
         assert_eq!(expand("${replicas}", &vars()).unwrap(), Some(json!(2)));
         assert_eq!(expand("${on}", &vars()).unwrap(), Some(json!(true)));
         assert_eq!(expand("x-${replicas}-${region}", &vars()).unwrap(), Some(json!("x-2-eu")));
-        assert_eq!(expand("$${region} costs $5", &vars()).unwrap(), Some(json!("${region} costs $5")));
+        assert_eq!(
+            expand("$${region} costs $5", &vars()).unwrap(),
+            Some(json!("${region} costs $5"))
+        );
         assert_eq!(expand("$$ and $", &vars()).unwrap(), None);
     }
 
     #[test]
     fn unknown_and_malformed_references() {
-        assert_eq!(expand("${regoin}", &vars()).unwrap_err(), "unknown var `regoin`; did you mean `region`?");
+        assert_eq!(
+            expand("${regoin}", &vars()).unwrap_err(),
+            "unknown var `regoin`; did you mean `region`?"
+        );
         assert_eq!(
             expand("${zzz}", &vars()).unwrap_err(),
             "unknown var `zzz`; vars defined: on, region, replicas"

@@ -4,8 +4,8 @@
 //! of digits; Kubernetes wants text for env values and annotations, so text fields accept
 //! numbers and booleans and print them. Anything else is an error in serde's usual wording.
 
-use serde::de::{Deserializer, Error};
 use serde::Deserialize;
+use serde::de::{Deserializer, Error};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

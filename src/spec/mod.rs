@@ -91,6 +91,10 @@ pub fn read<T: DeserializeOwned>(
     file: &str,
     origins: &Origins,
 ) -> Result<T, Diagnostic> {
+    // The fast path; tracking the path costs an allocation per key, so only on failure.
+    if let Ok(parsed) = T::deserialize(value) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let mut at = pointer.to_string();
         for segment in err.path().iter() {
@@ -109,7 +113,7 @@ pub fn read<T: DeserializeOwned>(
             Some((key, expected)) => {
                 // The path may or may not already end in the offending key.
                 let escaped = crate::yaml::escape_pointer_segment(&key);
-                let key_at = match at.strip_suffix(&escaped) {
+                let key_at = match at.strip_suffix(escaped.as_ref()) {
                     Some(parent) if parent.ends_with('/') => {
                         let key_at = at.clone();
                         at = parent.trim_end_matches('/').to_string();

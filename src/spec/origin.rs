@@ -44,6 +44,19 @@ impl Origins {
         }
     }
 
+    /// Splits a parsed document into its value and the origins of its nodes, without copying.
+    pub fn split(doc: Document) -> (serde_json::Value, Self) {
+        let (value, values, keys) = doc.into_parts();
+        let at = |(p, s): (String, crate::yaml::Span)| (p, Origin::At(s.start));
+        (
+            value,
+            Self {
+                values: values.into_iter().map(at).collect(),
+                keys: keys.into_iter().map(at).collect(),
+            },
+        )
+    }
+
     /// The origin of the value at `pointer`, or of its nearest ancestor that has one.
     pub fn value(&self, pointer: &str) -> Option<&Origin> {
         let mut p = pointer;
@@ -77,9 +90,8 @@ impl Origins {
         let moved: Vec<(bool, String, Origin)> = [(true, &self.values), (false, &self.keys)]
             .into_iter()
             .flat_map(|(is_value, map)| {
-                subtree(map, from).map(move |(k, o)| {
-                    (is_value, format!("{to}{}", &k[from.len()..]), o.clone())
-                })
+                subtree(map, from)
+                    .map(move |(k, o)| (is_value, format!("{to}{}", &k[from.len()..]), o.clone()))
             })
             .collect();
         let fallback = self.value(from).cloned();

@@ -63,6 +63,9 @@ mod tests {
         let refs = references(&spec, "apps/a").unwrap();
         assert_eq!(refs.path_dependencies, ["lib/postgres"]);
         assert_eq!(refs.files, ["shared/region.txt", "apps/common/crds"]);
-        assert_eq!(refs.git_dependencies, [("https://git.example.com/redis.git".into(), "v1".into())]);
+        assert_eq!(
+            refs.git_dependencies,
+            [("https://git.example.com/redis.git".into(), "v1".into())]
+        );
     }
 }

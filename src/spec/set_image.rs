@@ -39,7 +39,9 @@ impl FromStr for ImageRef {
             None => (rest, None),
         };
         if repository.is_empty() || tag.as_deref() == Some("") || digest.as_deref() == Some("") {
-            return Err(format!("`{s}` is not an image reference (REPOSITORY:TAG or REPOSITORY@DIGEST)"));
+            return Err(format!(
+                "`{s}` is not an image reference (REPOSITORY:TAG or REPOSITORY@DIGEST)"
+            ));
         }
         if tag.is_none() && digest.is_none() {
             return Err(format!("`{s}` has neither a tag nor a digest"));
@@ -84,12 +86,27 @@ pub enum SetImageError {
 ///
 /// Returns `None` when the file has no image of that name (or no such profile); otherwise the
 /// new text and the changes (empty when the image is already at that reference).
-pub fn set_image(text: &str, name: &str, image: &ImageRef, profile: Option<&str>) -> Result<Option<(String, Vec<Change>)>, SetImageError> {
+pub fn set_image(
+    text: &str,
+    name: &str,
+    image: &ImageRef,
+    profile: Option<&str>,
+) -> Result<Option<(String, Vec<Change>)>, SetImageError> {
     let doc = yaml::parse_document(text)?;
     let base = format!("/images/{}", esc(name));
     let Some(current) = doc.value.pointer(&base).filter(|v| v.is_object()) else { return Ok(None) };
-    let mut plan = Plan { text, doc: &doc, edits: Vec::new(), changes: Vec::new(), expected: doc.value.clone() };
-    let wanted = [("repository", Some(&image.repository)), ("tag", image.tag.as_ref()), ("digest", image.digest.as_ref())];
+    let mut plan = Plan {
+        text,
+        doc: &doc,
+        edits: Vec::new(),
+        changes: Vec::new(),
+        expected: doc.value.clone(),
+    };
+    let wanted = [
+        ("repository", Some(&image.repository)),
+        ("tag", image.tag.as_ref()),
+        ("digest", image.digest.as_ref()),
+    ];
     match profile {
         None => {
             for (field, value) in wanted {
@@ -120,7 +137,13 @@ struct Plan<'a> {
 
 impl Plan<'_> {
     /// Sets `field` of the image mapping at `map` (`images.web`, or a replace value).
-    fn set_in_map(&mut self, map: &str, shown: &str, field: &str, value: Option<&String>) -> Result<(), SetImageError> {
+    fn set_in_map(
+        &mut self,
+        map: &str,
+        shown: &str,
+        field: &str,
+        value: Option<&String>,
+    ) -> Result<(), SetImageError> {
         let at = format!("{map}/{field}");
         match (self.doc.value.pointer(&at), value) {
             (Some(Value::String(old)), Some(new)) if old == new => Ok(()),
@@ -135,7 +158,14 @@ impl Plan<'_> {
 
     /// Sets `field` through a profile's `replace`: an existing `images.<name>.<field>` key,
     /// an `images.<name>` map, or a new `images.<name>.<field>` key when the base differs.
-    fn set_in_profile(&mut self, profile: &str, name: &str, field: &str, value: Option<&String>, base: Option<&Value>) -> Result<(), SetImageError> {
+    fn set_in_profile(
+        &mut self,
+        profile: &str,
+        name: &str,
+        field: &str,
+        value: Option<&String>,
+        base: Option<&Value>,
+    ) -> Result<(), SetImageError> {
         let replace = format!("{profile}/replace");
         let key = format!("images.{name}.{field}");
         let scalar_at = format!("{replace}/{}", esc(&key));
@@ -167,18 +197,31 @@ impl Plan<'_> {
     }
 
     fn span(&self, pointer: &str) -> Result<&Span, SetImageError> {
-        self.doc.value_span(pointer).ok_or_else(|| SetImageError::Refused(format!("cannot locate {pointer} in the file")))
+        self.doc
+            .value_span(pointer)
+            .ok_or_else(|| SetImageError::Refused(format!("cannot locate {pointer} in the file")))
     }
 
-    fn replace_scalar(&mut self, pointer: &str, field: &str, new: &str) -> Result<(), SetImageError> {
+    fn replace_scalar(
+        &mut self,
+        pointer: &str,
+        field: &str,
+        new: &str,
+    ) -> Result<(), SetImageError> {
         let span = self.span(pointer)?.clone();
         let style = match span.style {
             Some(Style::Block) | None => {
-                return Err(SetImageError::Refused(format!("{field} is not a one-line scalar; edit it by hand")));
+                return Err(SetImageError::Refused(format!(
+                    "{field} is not a one-line scalar; edit it by hand"
+                )));
             }
             Some(style) => style,
         };
-        let old = self.doc.value.pointer(pointer).map(|v| v.as_str().map_or(v.to_string(), str::to_string));
+        let old = self
+            .doc
+            .value
+            .pointer(pointer)
+            .map(|v| v.as_str().map_or(v.to_string(), str::to_string));
         self.edits.push((span.bytes.clone(), encode_string(new, style)));
         self.record(pointer, field, old, new);
         Ok(())
@@ -197,8 +240,15 @@ impl Plan<'_> {
     }
 
     /// Inserts `key: value` as the last entry of the mapping at `map`.
-    fn insert(&mut self, map: &str, key: &str, value: &str, field: &str) -> Result<(), SetImageError> {
-        let entry = format!("{}: {}", encode_string(key, Style::Plain), encode_string(value, Style::Plain));
+    fn insert(
+        &mut self,
+        map: &str,
+        key: &str,
+        value: &str,
+        field: &str,
+    ) -> Result<(), SetImageError> {
+        let entry =
+            format!("{}: {}", encode_string(key, Style::Plain), encode_string(value, Style::Plain));
         let (at, text) = self.entry_insertion(map, &entry, None)?;
         self.edits.push((at..at, text));
         self.record(&format!("{map}/{}", esc(key)), field, None, value);
@@ -206,8 +256,15 @@ impl Plan<'_> {
     }
 
     /// Inserts `outer:` with one entry `key: value` under it into the mapping at `map`.
-    fn insert_nested(&mut self, map: &str, outer: &str, key: &str, value: &str) -> Result<(), SetImageError> {
-        let inner = format!("{}: {}", encode_string(key, Style::Plain), encode_string(value, Style::Plain));
+    fn insert_nested(
+        &mut self,
+        map: &str,
+        outer: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), SetImageError> {
+        let inner =
+            format!("{}: {}", encode_string(key, Style::Plain), encode_string(value, Style::Plain));
         let (at, text) = self.entry_insertion(map, outer, Some(&inner))?;
         self.edits.push((at..at, text));
         if let Some(Value::Object(m)) = self.expected.pointer_mut(map) {
@@ -219,10 +276,16 @@ impl Plan<'_> {
 
     /// Where and what to insert so the mapping at `map` gains `entry` (or `entry:` holding
     /// `inner`) as its last entry, in the mapping's own style.
-    fn entry_insertion(&self, map: &str, entry: &str, inner: Option<&str>) -> Result<(usize, String), SetImageError> {
+    fn entry_insertion(
+        &self,
+        map: &str,
+        entry: &str,
+        inner: Option<&str>,
+    ) -> Result<(usize, String), SetImageError> {
         let span = self.span(map)?;
         let source = &self.text[span.bytes.clone()];
-        let empty = self.doc.value.pointer(map).and_then(Value::as_object).is_none_or(|m| m.is_empty());
+        let empty =
+            self.doc.value.pointer(map).and_then(Value::as_object).is_none_or(|m| m.is_empty());
         if source.starts_with('{') {
             let entry = match inner {
                 Some(inner) => format!("{entry}: {{ {inner} }}"),
@@ -240,7 +303,10 @@ impl Plan<'_> {
             return Ok((at, text));
         }
         if empty {
-            return Err(SetImageError::Refused(format!("{} is empty; add the entry by hand", crate::spec::field_path(map))));
+            return Err(SetImageError::Refused(format!(
+                "{} is empty; add the entry by hand",
+                crate::spec::field_path(map)
+            )));
         }
         let (indent, end) = self.last_entry(map)?;
         let mut at = end;
@@ -262,8 +328,13 @@ impl Plan<'_> {
     /// The indentation of a block mapping's keys and the end of its last entry.
     fn last_entry(&self, map: &str) -> Result<(usize, usize), SetImageError> {
         let prefix = format!("{map}/");
-        let children = self.doc.key_spans().filter(|(p, _)| p.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')));
-        let (last, key) = children.max_by_key(|(_, s)| s.bytes.start).ok_or_else(|| SetImageError::Refused(format!("{map} has no entries")))?;
+        let children = self
+            .doc
+            .key_spans()
+            .filter(|(p, _)| p.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')));
+        let (last, key) = children
+            .max_by_key(|(_, s)| s.bytes.start)
+            .ok_or_else(|| SetImageError::Refused(format!("{map} has no entries")))?;
         let within = format!("{last}/");
         let end = self
             .doc
@@ -285,7 +356,9 @@ impl Plan<'_> {
         }
         let after = yaml::parse_document(&out)?;
         if after.value != self.expected {
-            return Err(SetImageError::Refused("the edit would change more than the image; edit the file by hand".into()));
+            return Err(SetImageError::Refused(
+                "the edit would change more than the image; edit the file by hand".into(),
+            ));
         }
         Ok((out, self.changes))
     }
@@ -301,7 +374,10 @@ mod tests {
 
     #[test]
     fn parses_references() {
-        assert_eq!(image("r.io:5000/a/b:v1"), ImageRef { repository: "r.io:5000/a/b".into(), tag: Some("v1".into()), digest: None });
+        assert_eq!(
+            image("r.io:5000/a/b:v1"),
+            ImageRef { repository: "r.io:5000/a/b".into(), tag: Some("v1".into()), digest: None }
+        );
         assert_eq!(image("a@sha256:00").digest.as_deref(), Some("sha256:00"));
         assert!("r.io:5000/a".parse::<ImageRef>().is_err(), "a port is not a tag");
         assert!("a:".parse::<ImageRef>().is_err());
@@ -312,12 +388,26 @@ mod tests {
         let text = "images:\n  web: { repository: r/web, tag: \"1.9\" } # pinned\n";
         let (out, changes) = set_image(text, "web", &image("r/web:1.10"), None).unwrap().unwrap();
         assert_eq!(out, "images:\n  web: { repository: r/web, tag: \"1.10\" } # pinned\n");
-        assert_eq!(changes, [Change { field: "images.web.tag".into(), old: Some("1.9".into()), new: "1.10".into() }]);
+        assert_eq!(
+            changes,
+            [Change {
+                field: "images.web.tag".into(),
+                old: Some("1.9".into()),
+                new: "1.10".into()
+            }]
+        );
     }
 
     #[test]
     fn plain_tags_that_would_read_as_numbers_get_quoted() {
-        let (out, _) = set_image("images:\n  w:\n    repository: r\n    tag: v1\n", "w", &image("r:1.10"), None).unwrap().unwrap();
+        let (out, _) = set_image(
+            "images:\n  w:\n    repository: r\n    tag: v1\n",
+            "w",
+            &image("r:1.10"),
+            None,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(out, "images:\n  w:\n    repository: r\n    tag: \"1.10\"\n");
     }
 
@@ -325,21 +415,46 @@ mod tests {
     fn inserts_a_missing_tag_after_its_siblings() {
         let text = "images:\n  w:\n    repository: r   # the registry\n    digest: sha256:ab\nservices: {}\n";
         let (out, _) = set_image(text, "w", &image("r:v2@sha256:ab"), None).unwrap().unwrap();
-        assert_eq!(out, "images:\n  w:\n    repository: r   # the registry\n    digest: sha256:ab\n    tag: v2\nservices: {}\n");
-        let (out, _) = set_image("images: { w: { repository: r, digest: sha256:ab } }\n", "w", &image("r:v2@sha256:ab"), None).unwrap().unwrap();
+        assert_eq!(
+            out,
+            "images:\n  w:\n    repository: r   # the registry\n    digest: sha256:ab\n    tag: v2\nservices: {}\n"
+        );
+        let (out, _) = set_image(
+            "images: { w: { repository: r, digest: sha256:ab } }\n",
+            "w",
+            &image("r:v2@sha256:ab"),
+            None,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(out, "images: { w: { repository: r, digest: sha256:ab, tag: v2 } }\n");
     }
 
     #[test]
     fn refuses_to_drop_a_digest() {
-        let err = set_image("images: { w: { repository: r, digest: sha256:ab } }\n", "w", &image("r:v2"), None).unwrap_err();
+        let err = set_image(
+            "images: { w: { repository: r, digest: sha256:ab } }\n",
+            "w",
+            &image("r:v2"),
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("pinned to digest"), "{err}");
     }
 
     #[test]
     fn absent_image_or_profile_is_none() {
         assert!(set_image("images: {}\n", "w", &image("r:v2"), None).unwrap().is_none());
-        assert!(set_image("images: { w: { repository: r, tag: a } }\n", "w", &image("r:v2"), Some("qa")).unwrap().is_none());
+        assert!(
+            set_image(
+                "images: { w: { repository: r, tag: a } }\n",
+                "w",
+                &image("r:v2"),
+                Some("qa")
+            )
+            .unwrap()
+            .is_none()
+        );
     }
 
     #[test]

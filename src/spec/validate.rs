@@ -89,7 +89,10 @@ fn vars(c: &mut Checker, spec: &Spec) {
             c.fail(&format!("{at}/stdin"), "`stdin: false` means nothing; remove it");
         }
         if matches!(var.default, Some(serde_json::Value::Array(_) | serde_json::Value::Object(_))) {
-            c.fail(&format!("{at}/default"), "a var's default must be a scalar (text, number or boolean)");
+            c.fail(
+                &format!("{at}/default"),
+                "a var's default must be a scalar (text, number or boolean)",
+            );
         }
         if !sources.iter().any(|s| *s) && var.default.is_none() {
             c.fail(&at, "a var needs a `default`, `env`, `file` or `stdin`");
@@ -101,7 +104,10 @@ fn images(c: &mut Checker, spec: &Spec) {
     for (name, image) in &spec.images {
         let at = format!("/images/{}", esc(name));
         if image.repository.is_empty() || image.repository.contains([' ', '@']) {
-            c.fail(&format!("{at}/repository"), format!("`{}` is not an image repository", image.repository));
+            c.fail(
+                &format!("{at}/repository"),
+                format!("`{}` is not an image repository", image.repository),
+            );
         }
         if let Some(tag) = &image.tag {
             let ok = !tag.is_empty()
@@ -117,7 +123,10 @@ fn images(c: &mut Checker, spec: &Spec) {
                 !algo.is_empty() && hex.len() >= 32 && hex.chars().all(|ch| ch.is_ascii_hexdigit())
             });
             if !ok {
-                c.fail(&format!("{at}/digest"), format!("`{digest}` is not an image digest (e.g. sha256:<64 hex digits>)"));
+                c.fail(
+                    &format!("{at}/digest"),
+                    format!("`{digest}` is not an image digest (e.g. sha256:<64 hex digits>)"),
+                );
             }
         }
         if image.tag.is_none() && image.digest.is_none() {
@@ -177,13 +186,23 @@ fn ports(c: &mut Checker, at: &str, service: &Service) {
     let mut names = BTreeSet::new();
     for (i, port) in service.ports.iter().enumerate() {
         let p = format!("{at}/ports/{i}");
-        for (field, value) in [("port", Some(port.port)), ("targetPort", port.target_port), ("nodePort", port.node_port)] {
+        for (field, value) in [
+            ("port", Some(port.port)),
+            ("targetPort", port.target_port),
+            ("nodePort", port.node_port),
+        ] {
             if value.is_some_and(|v| !(1..=65535).contains(&v)) {
-                c.fail(&format!("{p}/{field}"), format!("{} is not a port number (1-65535)", value.unwrap_or_default()));
+                c.fail(
+                    &format!("{p}/{field}"),
+                    format!("{} is not a port number (1-65535)", value.unwrap_or_default()),
+                );
             }
         }
         if !seen.insert((port.port, port.protocol)) {
-            c.fail(&format!("{p}/port"), format!("port {}/{} is listed twice", port.port, port.protocol.as_str()));
+            c.fail(
+                &format!("{p}/port"),
+                format!("port {}/{} is listed twice", port.port, port.protocol.as_str()),
+            );
         }
         match &port.name {
             Some(name) if !is_port_name(name) => c.fail(&format!("{p}/name"), format!("`{name}` is not a valid port name: at most 15 lowercase letters, digits and '-', with at least one letter, not starting or ending with '-'")),
@@ -192,7 +211,10 @@ fn ports(c: &mut Checker, at: &str, service: &Service) {
             _ => {}
         }
         if port.node_port.is_some() && service.expose == super::Expose::ClusterIP {
-            c.fail(&format!("{p}/nodePort"), "a nodePort needs `expose: NodePort` or `LoadBalancer`");
+            c.fail(
+                &format!("{p}/nodePort"),
+                "a nodePort needs `expose: NodePort` or `LoadBalancer`",
+            );
         }
     }
 }
@@ -205,7 +227,10 @@ fn is_port_name(name: &str) -> bool {
 fn env_names<'a>(c: &mut Checker, at: &str, names: impl Iterator<Item = &'a String>) {
     for name in names {
         if name.is_empty() || name.contains('=') || name.chars().any(char::is_control) {
-            c.fail(&format!("{at}/{}", esc(name)), format!("`{name}` is not a valid environment variable name"));
+            c.fail(
+                &format!("{at}/{}", esc(name)),
+                format!("`{name}` is not a valid environment variable name"),
+            );
         }
     }
 }
@@ -213,7 +238,9 @@ fn env_names<'a>(c: &mut Checker, at: &str, names: impl Iterator<Item = &'a Stri
 fn env_from(c: &mut Checker, at: &str, from: &super::EnvFrom) {
     match (&from.secret, &from.config_map) {
         (Some(name), None) | (None, Some(name)) if is_dns_subdomain(name) => {}
-        (Some(name), None) | (None, Some(name)) => c.fail(at, format!("`{name}` is not a valid object name")),
+        (Some(name), None) | (None, Some(name)) => {
+            c.fail(at, format!("`{name}` is not a valid object name"))
+        }
         _ => c.fail(at, "envFrom takes exactly one of `secret` or `configMap`"),
     }
 }
@@ -222,7 +249,10 @@ fn resources(c: &mut Checker, at: &str, resources: &super::Resources) {
     for (section, map) in [("requests", &resources.requests), ("limits", &resources.limits)] {
         for (name, quantity) in map {
             if !is_quantity(quantity) {
-                c.fail(&format!("{at}/{section}/{}", esc(name)), format!("`{quantity}` is not a quantity (e.g. 100m, 0.5, 128Mi, 1G)"));
+                c.fail(
+                    &format!("{at}/{section}/{}", esc(name)),
+                    format!("`{quantity}` is not a quantity (e.g. 100m, 0.5, 128Mi, 1G)"),
+                );
             }
         }
     }
@@ -230,26 +260,36 @@ fn resources(c: &mut Checker, at: &str, resources: &super::Resources) {
 
 /// A Kubernetes resource quantity: a decimal number and an optional suffix.
 pub fn is_quantity(q: &str) -> bool {
-    const SUFFIXES: [&str; 13] = ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi"];
+    const SUFFIXES: [&str; 13] =
+        ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi"];
     const MORE: [&str; 3] = ["Ti", "Pi", "Ei"];
-    let number_end = q.find(|ch: char| !(ch.is_ascii_digit() || ch == '.' || ch == '+' || ch == '-')).unwrap_or(q.len());
+    let number_end = q
+        .find(|ch: char| !(ch.is_ascii_digit() || ch == '.' || ch == '+' || ch == '-'))
+        .unwrap_or(q.len());
     let (number, suffix) = q.split_at(number_end);
     let number_ok = number.trim_start_matches(['+', '-']).parse::<f64>().is_ok();
-    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| e.trim_start_matches(['+', '-']).parse::<u32>().is_ok());
+    let exponent = suffix
+        .strip_prefix(['e', 'E'])
+        .is_some_and(|e| e.trim_start_matches(['+', '-']).parse::<u32>().is_ok());
     number_ok && (SUFFIXES.contains(&suffix) || MORE.contains(&suffix) || exponent)
 }
 
 fn probe(c: &mut Checker, at: &str, service: &Service, probe: &Probe) {
     let kinds = [probe.http.is_some(), probe.tcp == Some(true), probe.exec.is_some()];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        c.fail(at, "a probe takes exactly one of `http` (a path), `tcp: true` or `exec` (a command)");
+        c.fail(
+            at,
+            "a probe takes exactly one of `http` (a path), `tcp: true` or `exec` (a command)",
+        );
     }
     if probe.http.as_deref().is_some_and(|path| !path.starts_with('/')) {
         c.fail(&format!("{at}/http"), "an http probe path starts with '/'");
     }
     let needs_port = probe.http.is_some() || probe.tcp == Some(true);
     match &probe.port {
-        Some(PortRef::Name(name)) if !service.ports.iter().any(|p| p.name.as_deref() == Some(name)) => {
+        Some(PortRef::Name(name))
+            if !service.ports.iter().any(|p| p.name.as_deref() == Some(name)) =>
+        {
             c.fail(&format!("{at}/port"), format!("the service has no port named `{name}`"));
         }
         Some(PortRef::Number(n)) if !(1..=65535).contains(n) => {
@@ -262,7 +302,11 @@ fn probe(c: &mut Checker, at: &str, service: &Service, probe: &Probe) {
     }
 }
 
-fn annotations(c: &mut Checker, at: &str, annotations: &std::collections::BTreeMap<String, String>) {
+fn annotations(
+    c: &mut Checker,
+    at: &str,
+    annotations: &std::collections::BTreeMap<String, String>,
+) {
     for (key, value) in annotations {
         let p = format!("{at}/{}", esc(key));
         match key.as_str() {
@@ -272,8 +316,16 @@ fn annotations(c: &mut Checker, at: &str, annotations: &std::collections::BTreeM
             "cetus.dev/prune" if value != "disabled" => {
                 c.fail(&p, format!("`{value}` is not a prune setting: the only one is `disabled`"));
             }
-            "cetus.dev/ignore-fields" if value.split([',', ' ']).filter(|s| !s.is_empty()).any(|f| !f.starts_with('/')) => {
-                c.fail(&p, "ignore-fields takes JSON pointers (`/spec/replicas`), separated by commas");
+            "cetus.dev/ignore-fields"
+                if value
+                    .split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .any(|f| !f.starts_with('/')) =>
+            {
+                c.fail(
+                    &p,
+                    "ignore-fields takes JSON pointers (`/spec/replicas`), separated by commas",
+                );
             }
             _ => {}
         }
@@ -311,10 +363,10 @@ fn jobs_and_tests(c: &mut Checker, spec: &Spec) {
 }
 
 fn duration(c: &mut Checker, at: &str, value: Option<&str>) {
-    if let Some(text) = value {
-        if parse_duration(text).is_none() {
-            c.fail(at, format!("`{text}` is not a duration (e.g. 90s, 10m, 1h30m)"));
-        }
+    if let Some(text) = value
+        && parse_duration(text).is_none()
+    {
+        c.fail(at, format!("`{text}` is not a duration (e.g. 90s, 10m, 1h30m)"));
     }
 }
 
@@ -365,16 +417,24 @@ fn ingress(c: &mut Checker, spec: &Spec) {
             let found = match &path.port {
                 None => !service.ports.is_empty(),
                 Some(PortRef::Number(n)) => service.ports.iter().any(|sp| sp.port == *n),
-                Some(PortRef::Name(name)) => service.ports.iter().any(|sp| sp.name.as_deref() == Some(name)),
+                Some(PortRef::Name(name)) => {
+                    service.ports.iter().any(|sp| sp.name.as_deref() == Some(name))
+                }
             };
             if !found {
-                c.fail(&format!("{p}/port"), format!("service `{}` has no such port", path.service));
+                c.fail(
+                    &format!("{p}/port"),
+                    format!("service `{}` has no such port", path.service),
+                );
             }
         }
-        if let Some(tls) = &ingress.tls {
-            if !is_dns_subdomain(&tls.secret_name) {
-                c.fail(&format!("{at}/tls/secretName"), format!("`{}` is not a valid Secret name", tls.secret_name));
-            }
+        if let Some(tls) = &ingress.tls
+            && !is_dns_subdomain(&tls.secret_name)
+        {
+            c.fail(
+                &format!("{at}/tls/secretName"),
+                format!("`{}` is not a valid Secret name", tls.secret_name),
+            );
         }
     }
 }
@@ -385,9 +445,16 @@ fn dependencies(c: &mut Checker, spec: &Spec) {
         c.label(&at, name, "dependency name", 63);
         match (&dep.git, &dep.path, &dep.reference) {
             (None, Some(_), None) | (Some(_), _, Some(_)) => {}
-            (None, None, _) => c.fail(&at, "a dependency needs a `path`, or a `git` URL and a `ref`"),
-            (None, Some(_), Some(_)) => c.fail(&format!("{at}/ref"), "`ref` goes with `git`; a path dependency is read at the app's own revision"),
-            (Some(_), _, None) => c.fail(&at, "a git dependency needs a `ref` (a branch, tag or commit)"),
+            (None, None, _) => {
+                c.fail(&at, "a dependency needs a `path`, or a `git` URL and a `ref`")
+            }
+            (None, Some(_), Some(_)) => c.fail(
+                &format!("{at}/ref"),
+                "`ref` goes with `git`; a path dependency is read at the app's own revision",
+            ),
+            (Some(_), _, None) => {
+                c.fail(&at, "a git dependency needs a `ref` (a branch, tag or commit)")
+            }
         }
     }
 }
