@@ -86,43 +86,51 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     Ok(())
 }
 
+/// Checks `object` against its k8s-openapi type; returns its `apiVersion/kind`.
+fn check_type(object: &cetus::render::Object) -> String {
+    use k8s_openapi::api::{apps, autoscaling, batch, core, networking, rbac};
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
+    let v = &object.value;
+    let kind = (v["apiVersion"].as_str().unwrap(), v["kind"].as_str().unwrap());
+    let checked = match kind {
+        ("v1", "Namespace") => round_trip::<core::v1::Namespace>(v),
+        ("v1", "Service") => round_trip::<core::v1::Service>(v),
+        ("v1", "Secret") => round_trip::<core::v1::Secret>(v),
+        ("v1", "ConfigMap") => round_trip::<core::v1::ConfigMap>(v),
+        ("v1", "ServiceAccount") => round_trip::<core::v1::ServiceAccount>(v),
+        ("v1", "PersistentVolumeClaim") => round_trip::<core::v1::PersistentVolumeClaim>(v),
+        ("apps/v1", "Deployment") => round_trip::<apps::v1::Deployment>(v),
+        ("batch/v1", "Job") => round_trip::<batch::v1::Job>(v),
+        ("batch/v1", "CronJob") => round_trip::<batch::v1::CronJob>(v),
+        ("networking.k8s.io/v1", "Ingress") => round_trip::<networking::v1::Ingress>(v),
+        ("networking.k8s.io/v1", "NetworkPolicy") => round_trip::<networking::v1::NetworkPolicy>(v),
+        ("rbac.authorization.k8s.io/v1", "Role") => round_trip::<rbac::v1::Role>(v),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => round_trip::<rbac::v1::RoleBinding>(v),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => {
+            round_trip::<autoscaling::v2::HorizontalPodAutoscaler>(v)
+        }
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => {
+            round_trip::<apiextensions::v1::CustomResourceDefinition>(v)
+        }
+        ("example.com/v1", "Widget") => Ok(()), // a custom resource: no type to check
+        other => Err(format!("no type checked for {other:?}: add it to this test")),
+    };
+    if let Err(e) = checked {
+        panic!("{} from {}: {e}", object.key, object.source);
+    }
+    format!("{}/{}", kind.0, kind.1)
+}
+
 #[test]
 fn every_rendered_object_is_a_valid_kubernetes_object() {
-    use k8s_openapi::api::{apps, autoscaling, batch, core, networking};
     let mut kinds = std::collections::BTreeSet::new();
     for app in APPS {
         for profile in PROFILES {
             for object in render_example(app, profile).objects {
-                let v = &object.value;
-                let kind = (v["apiVersion"].as_str().unwrap(), v["kind"].as_str().unwrap());
-                kinds.insert(format!("{}/{}", kind.0, kind.1));
-                let checked = match kind {
-                    ("v1", "Namespace") => round_trip::<core::v1::Namespace>(v),
-                    ("v1", "Service") => round_trip::<core::v1::Service>(v),
-                    ("v1", "Secret") => round_trip::<core::v1::Secret>(v),
-                    ("v1", "ConfigMap") => round_trip::<core::v1::ConfigMap>(v),
-                    ("v1", "PersistentVolumeClaim") => {
-                        round_trip::<core::v1::PersistentVolumeClaim>(v)
-                    }
-                    ("apps/v1", "Deployment") => round_trip::<apps::v1::Deployment>(v),
-                    ("batch/v1", "Job") => round_trip::<batch::v1::Job>(v),
-                    ("batch/v1", "CronJob") => round_trip::<batch::v1::CronJob>(v),
-                    ("networking.k8s.io/v1", "Ingress") => round_trip::<networking::v1::Ingress>(v),
-                    ("networking.k8s.io/v1", "NetworkPolicy") => {
-                        round_trip::<networking::v1::NetworkPolicy>(v)
-                    }
-                    ("autoscaling/v2", "HorizontalPodAutoscaler") => {
-                        round_trip::<autoscaling::v2::HorizontalPodAutoscaler>(v)
-                    }
-                    other => Err(format!("no type checked for {other:?}: add it to this test")),
-                };
-                if let Err(e) = checked {
-                    panic!("{} from {}: {e}", object.key, object.source);
-                }
+                kinds.insert(check_type(&object));
             }
         }
     }
-    // The examples exercise every kind the generator produces.
     for kind in [
         "v1/Namespace",
         "v1/Service",
@@ -132,4 +140,37 @@ fn every_rendered_object_is_a_valid_kubernetes_object() {
     ] {
         assert!(kinds.contains(kind), "no example renders a {kind}");
     }
+}
+
+/// A fixture that uses every generating field of cetus.yaml (ports of every kind, all probe
+/// kinds, envFrom both ways, NodePort and LoadBalancer, ingress classes, wildcard hosts, a
+/// post-sync job, a test, raw RBAC and a cluster-scoped custom resource).
+#[test]
+fn every_field_renders_to_valid_objects() {
+    let tree =
+        LocalTree::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")).unwrap();
+    let rendered = render(&tree, "everything", &RenderInput::default()).unwrap().unwrap();
+    for object in &rendered.objects {
+        check_type(object);
+    }
+    let widget = rendered.objects.iter().find(|o| o.key.kind == "Widget").unwrap();
+    assert_eq!(widget.key.namespace, "", "a Cluster-scoped CRD kind gets no namespace");
+    let role = rendered.objects.iter().find(|o| o.key.kind == "Role").unwrap();
+    assert_eq!(role.key.namespace, "qa--everything");
+    let api = rendered
+        .objects
+        .iter()
+        .find(|o| o.key.kind == "Deployment" && o.key.name == "api")
+        .unwrap();
+    assert_eq!(api.wave, 2);
+    assert_eq!(
+        api.value["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/api:1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    );
+    let stages: Vec<_> = rendered.objects.iter().map(|o| (o.stage, o.key.kind.as_str())).collect();
+    let position = |kind: &str| stages.iter().position(|(_, k)| *k == kind).unwrap();
+    assert!(position("CustomResourceDefinition") < position("ServiceAccount"));
+    assert!(position("Service") < position("Deployment"));
+    assert!(position("Deployment") < position("Ingress"));
+    assert_eq!(stages.last().unwrap().0, cetus::render::Stage::Test);
 }
