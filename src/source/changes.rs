@@ -27,20 +27,20 @@ pub struct AppRefs {
 /// files that are only used as dependencies ([`AppGraph::add_dependency`]), whose own reads
 /// and dependencies must propagate to the apps that use them. A dependency directory with no
 /// node is still followed: a change under it affects the apps depending on it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct AppGraph {
     units: HashMap<String, Unit>,
     index: OnceLock<Index>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Unit {
     app: Option<String>,
     refs: AppRefs,
 }
 
 /// Lookup tables built from the units on first query, dropped on every change.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Index {
     /// A watched path (a directory or file) → the nodes (unit or dependency dirs) it dirties.
     watchers: HashMap<String, Vec<String>>,

@@ -220,10 +220,10 @@ async fn follow(
     mut raw: mpsc::UnboundedReceiver<notify::Result<notify::Event>>,
     tx: mpsc::Sender<Result<Revision, WatchError>>,
 ) {
-    if let Some(first) = &last {
-        if tx.send(Ok(first.clone())).await.is_err() {
-            return;
-        }
+    if let Some(first) = &last
+        && tx.send(Ok(first.clone())).await.is_err()
+    {
+        return;
     }
     while let Some(event) = raw.recv().await {
         match event {

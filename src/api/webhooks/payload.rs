@@ -211,7 +211,8 @@ mod tests {
     #[test]
     fn malformed_missing_and_token_cases() {
         let body = b"{}";
-        let cases: &[(Provider, &[(&'static str, &str)], Result<(), AuthError>)] = &[
+        type Case<'a> = (Provider, &'a [(&'static str, &'a str)], Result<(), AuthError>);
+        let cases: &[Case] = &[
             (Provider::Github, &[], Err(AuthError::Missing("X-Hub-Signature-256"))),
             (
                 Provider::Github,

@@ -63,10 +63,10 @@ impl GitDependencies {
     pub fn resolve(&self, url: &str, reference: &str) -> Result<FetchedTree> {
         let mirror = self.mirror(url)?;
         // Commits are immutable: one already in the cache needs no network.
-        if is_full_commit_id(reference) {
-            if let Ok(commit) = mirror.resolve(reference) {
-                return tree(&mirror, &commit);
-            }
+        if is_full_commit_id(reference)
+            && let Ok(commit) = mirror.resolve(reference)
+        {
+            return tree(&mirror, &commit);
         }
         if let Err(error) = self.refresh(&mirror, reference) {
             match local(&mirror, reference) {

@@ -81,13 +81,12 @@ impl GitTree {
         let tree = repo.find_tree(self.tree).map_err(|e| self.io("", e))?;
         let mut files = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != 0o120000 {
-                if let Ok(name) = entry.name() {
-                    files.push(FileEntry {
-                        path: format!("{dir}{name}"),
-                        blob: entry.id().to_string(),
-                    });
-                }
+            if entry.kind() == Some(ObjectType::Blob)
+                && entry.filemode() != 0o120000
+                && let Ok(name) = entry.name()
+            {
+                files
+                    .push(FileEntry { path: format!("{dir}{name}"), blob: entry.id().to_string() });
             }
             git2::TreeWalkResult::Ok
         })
