@@ -9,4 +9,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod render;
 pub mod source;
+pub mod spec;
+pub mod yaml;

@@ -1,10 +1,14 @@
 //! The command line: argument types (clap) and one file per subcommand.
 //!
-//! Each subcommand returns an [`ExitCode`]; errors become a message on stderr and exit 1 (bad
-//! input) or 2 (usage), so scripts and CI can tell them apart. This layer is the only place
-//! that prints to stdout.
+//! Each subcommand returns `Ok` or a [`Failure`] that says which exit code it deserves: 1 for
+//! bad input, 2 for usage errors (clap's own) and failures to run at all, so scripts and CI
+//! can tell them apart. This layer is the only place that prints.
 
-use clap::{Parser, Subcommand};
+mod render;
+mod set_image;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Cetus: a pull-based GitOps reconciler for Kubernetes.
@@ -18,9 +22,68 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Render apps to Kubernetes manifests.
+    Render(render::Args),
+    /// Point an image at a new tag in cetus.yaml files, keeping their layout.
+    SetImage(set_image::Args),
+}
+
+/// Output formats of commands that print data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// YAML documents.
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// Output formats of commands that report what they did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Lines for people.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// Invalid input (exit 1).
+    pub fn input(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+
+    /// The command could not do its work (exit 2): I/O, unreachable servers.
+    pub fn io(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+}
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {}
+    let result = match cli.command {
+        Command::Render(args) => render::run(args),
+        Command::SetImage(args) => set_image::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            for line in failure.message.lines() {
+                eprintln!("error: {line}");
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// The repository a path belongs to: the nearest ancestor holding `.git`, else the path.
+pub fn repo_root(dir: &Path) -> PathBuf {
+    dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(dir).to_path_buf()
 }

@@ -1,0 +1,143 @@
+//! The `cetus` binary as scripts use it: exit codes, what goes to stdout and stderr, files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cetus(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cetus")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn example() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config-repo-example"))
+}
+
+#[test]
+fn render_prints_manifests_and_exits_0() {
+    let out = cetus(&["render", "apps/hello", "--profile", "prod"], example());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: hello-prod\n"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("\n---\n").count() + 1, 3, "Namespace, Service, Deployment");
+}
+
+#[test]
+fn render_json_is_a_list_and_set_overrides_the_profile() {
+    let out = cetus(
+        &["render", "apps/hello", "-p", "prod", "--set", "services.hello.replicas=5", "-o", "json"],
+        example(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    let deployment =
+        list["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
+    assert_eq!(deployment["spec"]["replicas"], 5);
+}
+
+#[test]
+fn render_of_a_directory_renders_every_app_and_notes_missing_profiles() {
+    let out = cetus(&["render", ".", "--profile", "staging", "-o", "json"], example());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let namespaces: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "Namespace")
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(namespaces, ["wickedev--bookinfo", "hello", "payments--ledger"]);
+    assert!(
+        text(&out.stderr).contains("note: config-repo-example/lib/postgres: no profile `staging`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn invalid_input_exits_1_with_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cetus.yaml"),
+        "name: a\nservices:\n  web: { image: r:1, replicas: x }\n",
+    )
+    .unwrap();
+    let out = cetus(&["render", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "error: cetus.yaml:3:32: services.web.replicas: invalid type: string \"x\", expected an integer\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = cetus(&["render", "--no-such-flag"], example());
+    assert_eq!(out.status.code(), Some(2));
+    let out = cetus(&["set-image", "web"], example());
+    assert_eq!(out.status.code(), Some(2), "NAME=REF is required");
+}
+
+const COMMENTED: &str = r#"# Bookinfo's web front end.
+name: web   # the app
+
+images:
+  # Bumped by CI on every merge to master.
+  web:
+    repository: registry.example.com/web   # our registry
+    tag: 'master-1a2b3c4d'                 # quoted on purpose
+  sidecar: { repository: envoyproxy/envoy, tag: v1.29.0 }
+
+services:
+  web: { image: web, ports: [ { port: 80 } ] }
+
+profiles:
+  staging:
+    replace:
+      images.web.tag: develop-9f8e7d6c     # staging follows develop
+"#;
+
+#[test]
+fn set_image_changes_exactly_the_tag_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("apps/web/cetus.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, COMMENTED).unwrap();
+
+    let out =
+        cetus(&["set-image", "web=registry.example.com/web:master-5e6f7a8b", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "./apps/web/cetus.yaml: images.web.tag: master-1a2b3c4d → master-5e6f7a8b\n"
+    );
+    let expected = COMMENTED.replace("'master-1a2b3c4d'", "'master-5e6f7a8b'");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), expected);
+
+    let out = cetus(
+        &["set-image", "web=registry.example.com/web:develop-0", "--profile", "staging"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let expected =
+        expected.replace("images.web.tag: develop-9f8e7d6c", "images.web.tag: develop-0");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), expected);
+}
+
+#[test]
+fn set_image_exits_1_when_no_image_has_that_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cetus.yaml"), COMMENTED).unwrap();
+    let out = cetus(&["set-image", "api=r/api:v2"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "error: no cetus.yaml has an image `api`\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("cetus.yaml")).unwrap(), COMMENTED);
+}
