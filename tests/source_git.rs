@@ -282,3 +282,13 @@ fn changed_apps_on_fifty_apps() {
     assert_eq!(changed_specs, ["apps/app-03/cetus.yaml", "libs/db/cetus.yaml"]);
     drop(s.daemon);
 }
+
+#[tokio::test]
+async fn update_from_async_code_runs_on_the_blocking_pool() {
+    let s = setup();
+    let c1 = s.upstream.commit_and_push(&[("a.txt", "1")], "one");
+    let mirror = std::sync::Arc::new(s.mirror);
+    let update =
+        tokio::time::timeout(std::time::Duration::from_secs(60), mirror.update_async("main")).await;
+    assert_eq!(update.expect("in time").unwrap(), Update::Advanced { from: None, to: c1 });
+}

@@ -32,6 +32,11 @@ pub enum Auth {
         password_file: PathBuf,
     },
     /// ssh with a private key; the server's host key must be in `known_hosts_file`.
+    ///
+    /// libssh2 negotiates the host key type by its own preference (ed25519, then ECDSA, then
+    /// RSA), not by what the file lists, so list the key the server offers first: what
+    /// `ssh-keyscan -t ed25519 <host>` prints for most servers. A listed host presenting
+    /// another key is refused as a mismatch.
     SshKey {
         /// The private key (OpenSSH or PEM format).
         key_file: PathBuf,

@@ -16,7 +16,7 @@ use git2::{
 };
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Options of a [`Mirror`].
 #[derive(Debug, Clone, Default)]
@@ -163,6 +163,17 @@ impl Mirror {
         Ok(update)
     }
 
+    /// [`update`](Self::update) on Tokio's blocking pool, for async callers such as a poll
+    /// loop: the network wait never blocks a runtime worker.
+    pub async fn update_async(self: &Arc<Self>, branch: &str) -> Result<Update> {
+        let (mirror, branch) = (self.clone(), branch.to_string());
+        match tokio::task::spawn_blocking(move || mirror.update(&branch)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(GitError::Cancelled { url: self.url.clone() }),
+        }
+    }
+
     /// The mirror's commit for `branch`: the last one fetched successfully, if any.
     pub fn last_good(&self, branch: &str) -> Result<Option<String>> {
         self.local_ref(&branch_ref(&self.url, branch)?)
@@ -243,6 +254,9 @@ impl Mirror {
     }
 
     /// The changed paths between `old` and `new`, and the apps of `graph` they affect.
+    ///
+    /// Fails if `old` is not in the mirror (a new cache directory, say); the caller should
+    /// then treat every app as changed.
     pub fn changed_apps(
         &self,
         old: Option<&str>,

@@ -105,6 +105,12 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    /// A blocking operation was dropped before it ran: the runtime is shutting down.
+    #[error("{url}: git operation cancelled")]
+    Cancelled {
+        /// The remote URL.
+        url: String,
+    },
     /// Reading objects (commits, trees, diffs) from the local repository failed.
     #[error("{repo}: cannot read {what}")]
     Object {
