@@ -48,7 +48,13 @@ fn follows_new_commits_and_reports_unchanged() {
     assert_eq!(update.commit(), c2);
     assert_eq!(read(&s.mirror.tree(&c2).unwrap(), "apps/web/cetus.yaml"), "name: web2\n");
     assert_eq!(read(&s.mirror.tree(&c1).unwrap(), "apps/web/cetus.yaml"), "name: web\n");
-    assert_eq!(s.mirror.last_good("main").unwrap(), Some(c2));
+    assert_eq!(s.mirror.last_good("main").unwrap(), Some(c2.clone()));
+
+    // The branch the bare mirror's HEAD names can be followed too (no checkout to protect).
+    let head = std::fs::read_to_string(s.mirror.path().join("HEAD")).unwrap();
+    let head_branch = head.trim().strip_prefix("ref: refs/heads/").unwrap().to_string();
+    s.upstream.push(&head_branch);
+    assert_eq!(s.mirror.update(&head_branch).unwrap(), Update::Advanced { from: None, to: c2 });
 }
 
 #[test]

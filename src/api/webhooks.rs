@@ -24,6 +24,10 @@
 //! trailing `.git` and case are ignored, so a GitHub payload's `clone_url`, `ssh_url` or
 //! `html_url` all match `https://github.com/acme/config.git` as configured.
 //!
+//! Forges must send JSON (`application/json`; GitHub's form encoding is not supported). A push
+//! that deletes the branch triggers too, with no commit: the fetch then reports the branch
+//! gone.
+//!
 //! This module does not fetch, and knows nothing of apps.
 
 mod metrics;
