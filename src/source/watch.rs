@@ -21,6 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// However busy the directory, it is re-read at least once per this many debounce periods.
+const MAX_DEBOUNCES: u32 = 20;
+
 /// Options of [`LocalWatch`].
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
@@ -236,10 +239,15 @@ async fn follow(
                 continue;
             }
         }
-        // Let the burst settle: wait until no event came for `debounce`.
-        while let Ok(more) = tokio::time::timeout(debounce, raw.recv()).await {
-            if more.is_none() {
-                return;
+        // Let the burst settle: wait until no event came for `debounce`, but not forever, so
+        // that a directory written to without pause still gets scanned.
+        let deadline = tokio::time::Instant::now() + debounce * MAX_DEBOUNCES;
+        loop {
+            let quiet = (tokio::time::Instant::now() + debounce).min(deadline);
+            match tokio::time::timeout_at(quiet, raw.recv()).await {
+                Ok(Some(_)) if tokio::time::Instant::now() < deadline => continue,
+                Ok(None) => return,
+                Ok(Some(_)) | Err(_) => break,
             }
         }
         let read = {
