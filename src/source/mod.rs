@@ -4,10 +4,22 @@
 //! rendered from a directory on disk or straight from a git commit without a checkout, and the
 //! [`DependencyFetcher`] seam through which the renderer resolves `git` dependencies. It does
 //! not parse or render anything.
+//!
+//! Around them: [`git`] (mirrors of remotes, commit trees, diffs, the git dependency
+//! fetcher), [`AppGraph`] (which apps a set of changed paths affects), [`watch`] (following a
+//! local directory or repository for development), [`trigger`] (the coalescing channel of
+//! "check this repository now" requests) and [`RepoKey`] (matching repository URLs).
 
+mod changes;
+pub mod git;
 mod local;
+mod repo_url;
+pub mod trigger;
+pub mod watch;
 
+pub use changes::{AppGraph, AppRefs};
 pub use local::LocalTree;
+pub use repo_url::{RepoKey, same_repo};
 
 use std::sync::Arc;
 
