@@ -1,5 +1,8 @@
 //! The `cetus` binary as scripts use it: exit codes, what goes to stdout and stderr, files.
 
+#[path = "support/git.rs"]
+mod git_support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -140,4 +143,40 @@ fn set_image_exits_1_when_no_image_has_that_name() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr), "error: no cetus.yaml has an image `api`\n");
     assert_eq!(std::fs::read_to_string(dir.path().join("cetus.yaml")).unwrap(), COMMENTED);
+}
+
+#[test]
+fn render_resolves_git_dependencies_through_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = git_support::Upstream::new(dir.path(), "lib");
+    lib.commit_and_push(
+        &[("redis/cetus.yaml", "name: redis\nservices:\n  redis: { image: \"redis:7.2\" }\n")],
+        "redis",
+    );
+    git_support::git(&lib.work, &["tag", "v1"]);
+    git_support::git(&lib.work, &["push", "-q", "origin", "v1"]);
+    let daemon = git_support::GitDaemon::start(dir.path());
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let spec = format!(
+        "name: shop\ndependencies:\n  cache: {{ git: \"{}\", ref: v1, path: redis }}\n",
+        daemon.url("lib.git")
+    );
+    std::fs::write(app.join("cetus.yaml"), spec).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_cetus"))
+        .args(["render", ".", "-o", "json"])
+        .current_dir(&app)
+        .env("CETUS_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deployment =
+        list["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
+    assert_eq!(
+        deployment["metadata"]["namespace"], "shop",
+        "rendered into the depending app's namespace"
+    );
+    assert!(dir.path().join("cache/git").is_dir(), "the mirror is cached");
 }

@@ -83,6 +83,16 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Where the CLI caches fetched repositories (`git` dependencies): `$CETUS_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/cetus`, else `~/.cache/cetus`, else a directory under the system temp dir.
+pub fn cache_dir() -> PathBuf {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("CETUS_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("cetus")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/cetus")))
+        .unwrap_or_else(|| std::env::temp_dir().join("cetus-cache"))
+}
+
 /// The repository a path belongs to: the nearest ancestor holding `.git`, else the path.
 pub fn repo_root(dir: &Path) -> PathBuf {
     dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(dir).to_path_buf()

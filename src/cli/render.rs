@@ -6,6 +6,7 @@
 use super::{Failure, Format, repo_root};
 use crate::render::{RenderInput, StdinReader, find_apps, render};
 use crate::source::LocalTree;
+use crate::source::git::{DependencyOptions, GitDependencies};
 use serde_json::Value;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -53,10 +54,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if apps.is_empty() {
         return Err(Failure::input(format!("{}: no cetus.yaml here or below", args.dir.display())));
     }
+    // Fetched only if an app has `git` dependencies.
+    let git = GitDependencies::new(super::cache_dir().join("git"), DependencyOptions::default());
     let input = RenderInput {
         profile: args.profile.clone(),
         sets: args.sets,
         stdin: Some(stdin_reader()),
+        fetcher: Some(&git),
         ..RenderInput::default()
     };
     let mut objects = Vec::new();
