@@ -253,16 +253,22 @@ pub fn sort(objects: &mut [Object]) {
 
 /// The digest of a render: sha256 of the canonical JSON of its ordered manifests.
 pub fn digest(objects: &[Object]) -> String {
-    let mut hasher = HashWriter(Sha256::new());
-    // The canonical JSON of the list `[o1,o2,...]`, streamed into the hash.
-    hasher.0.update(b"[");
-    for (i, object) in objects.iter().enumerate() {
-        if i > 0 {
-            hasher.0.update(b",");
+    use std::io::Write;
+    // The canonical JSON of the list `[o1,o2,...]`, streamed into the hash through a buffer
+    // (serde_json writes many tiny pieces).
+    let mut out = std::io::BufWriter::with_capacity(16 * 1024, HashWriter(Sha256::new()));
+    let mut write = || -> std::io::Result<()> {
+        out.write_all(b"[")?;
+        for (i, object) in objects.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            crate::yaml::write_canonical_json(&object.value, &mut out)?;
         }
-        crate::yaml::write_canonical_json(&object.value, &mut hasher).expect("hashing cannot fail");
-    }
-    hasher.0.update(b"]");
+        out.write_all(b"]")
+    };
+    write().expect("hashing cannot fail");
+    let hasher = out.into_inner().map_err(|_| ()).expect("flushing into a hash cannot fail");
     format!("sha256:{}", hex::encode(hasher.0.finalize()))
 }
 

@@ -6,7 +6,6 @@
 //! maps JSON pointers to positions and moves them along with every edit.
 
 use crate::yaml::{Document, Position};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Where one node came from.
@@ -30,8 +29,8 @@ impl fmt::Display for Origin {
 /// The origins of the nodes of one document, by JSON pointer.
 #[derive(Debug, Clone, Default)]
 pub struct Origins {
-    values: BTreeMap<String, Origin>,
-    keys: BTreeMap<String, Origin>,
+    values: PointerMap,
+    keys: PointerMap,
 }
 
 impl Origins {
@@ -39,8 +38,8 @@ impl Origins {
     pub fn of(doc: &Document) -> Self {
         let at = |(p, s): (&str, &crate::yaml::Span)| (p.to_string(), Origin::At(s.start));
         Self {
-            values: doc.value_spans().map(at).collect(),
-            keys: doc.key_spans().map(at).collect(),
+            values: PointerMap::new(doc.value_spans().map(at).collect()),
+            keys: PointerMap::new(doc.key_spans().map(at).collect()),
         }
     }
 
@@ -48,13 +47,9 @@ impl Origins {
     pub fn split(doc: Document) -> (serde_json::Value, Self) {
         let (value, values, keys) = doc.into_parts();
         let at = |(p, s): (String, crate::yaml::Span)| (p, Origin::At(s.start));
-        (
-            value,
-            Self {
-                values: values.into_iter().map(at).collect(),
-                keys: keys.into_iter().map(at).collect(),
-            },
-        )
+        let values = PointerMap::new(values.into_iter().map(at).collect());
+        let keys = PointerMap::new(keys.into_iter().map(at).collect());
+        (value, Self { values, keys })
     }
 
     /// The origin of the value at `pointer`, or of its nearest ancestor that has one.
@@ -75,50 +70,91 @@ impl Origins {
 
     /// Forgets everything at and under `pointer` (the node was removed).
     pub fn remove(&mut self, pointer: &str) {
-        for map in [&mut self.values, &mut self.keys] {
-            let doomed: Vec<String> = subtree(map, pointer).map(|(k, _)| k.clone()).collect();
-            for k in doomed {
-                map.remove(&k);
-            }
-        }
+        self.values.remove_subtree(pointer);
+        self.keys.remove_subtree(pointer);
     }
 
     /// Records that the node at `to` is now a copy of the node that was at `from`, so its
     /// errors point where `from` was written (a `replace` value, a patch op's `value`, the
     /// source of a `move`).
     pub fn copy(&mut self, from: &str, to: &str) {
-        let moved: Vec<(bool, String, Origin)> = [(true, &self.values), (false, &self.keys)]
-            .into_iter()
-            .flat_map(|(is_value, map)| {
-                subtree(map, from)
-                    .map(move |(k, o)| (is_value, format!("{to}{}", &k[from.len()..]), o.clone()))
-            })
-            .collect();
+        let rebase = |map: &PointerMap| -> Vec<(String, Origin)> {
+            map.subtree(from)
+                .iter()
+                .map(|(k, o)| (format!("{to}{}", &k[from.len()..]), o.clone()))
+                .collect()
+        };
+        let (values, keys) = (rebase(&self.values), rebase(&self.keys));
         let fallback = self.value(from).cloned();
         self.remove(to);
-        for (is_value, k, o) in moved {
-            if is_value { &mut self.values } else { &mut self.keys }.insert(k, o);
-        }
-        if let Some(o) = fallback {
-            self.values.entry(to.to_string()).or_insert(o);
+        self.values.extend(values);
+        self.keys.extend(keys);
+        if let Some(o) = fallback
+            && self.values.get(to).is_none()
+        {
+            self.values.extend([(to.to_string(), o)]);
         }
     }
 
     /// Records that the node at `pointer` was written by something outside the file.
     pub fn set(&mut self, pointer: &str, origin: Origin) {
         self.remove(pointer);
-        self.values.insert(pointer.to_string(), origin);
+        self.values.extend([(pointer.to_string(), origin)]);
     }
 }
 
-/// Entries at `pointer` and below it.
-fn subtree<'a>(
-    map: &'a BTreeMap<String, Origin>,
-    pointer: &'a str,
-) -> impl Iterator<Item = (&'a String, &'a Origin)> {
-    map.range(pointer.to_string()..)
-        .take_while(move |(k, _)| k.starts_with(pointer))
-        .filter(move |(k, _)| k.len() == pointer.len() || k.as_bytes()[pointer.len()] == b'/')
+/// Origins sorted by pointer: built once per document by one sort, cheaper than a tree map,
+/// and a subtree (`/a` and everything under `/a/`) is a contiguous run.
+#[derive(Debug, Clone, Default)]
+struct PointerMap(Vec<(String, Origin)>);
+
+impl PointerMap {
+    fn new(mut entries: Vec<(String, Origin)>) -> Self {
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Self(entries)
+    }
+
+    fn get(&self, pointer: &str) -> Option<&Origin> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(pointer)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    /// Entries at `pointer` and below it. In byte order `/a` sorts before `/a/x`, but `/a!`
+    /// (any byte below `/`) sorts between them; those are skipped.
+    fn subtree(&self, pointer: &str) -> Vec<&(String, Origin)> {
+        let start = self.0.partition_point(|(k, _)| k.as_str() < pointer);
+        self.0[start..]
+            .iter()
+            .take_while(|(k, _)| k.starts_with(pointer))
+            .filter(|(k, _)| k.len() == pointer.len() || k.as_bytes()[pointer.len()] == b'/')
+            .collect()
+    }
+
+    fn remove_subtree(&mut self, pointer: &str) {
+        let start = self.0.partition_point(|(k, _)| k.as_str() < pointer);
+        let end =
+            start + self.0[start..].iter().take_while(|(k, _)| k.starts_with(pointer)).count();
+        let in_subtree = |k: &str| k.len() == pointer.len() || k.as_bytes()[pointer.len()] == b'/';
+        let mut i = start;
+        let mut end = end;
+        while i < end {
+            if in_subtree(&self.0[i].0) {
+                self.0.remove(i);
+                end -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn extend(&mut self, entries: impl IntoIterator<Item = (String, Origin)>) {
+        for (k, o) in entries {
+            match self.0.binary_search_by(|(e, _)| e.as_str().cmp(&k)) {
+                Ok(i) => self.0[i].1 = o,
+                Err(i) => self.0.insert(i, (k, o)),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
