@@ -2,3 +2,12 @@
 //! accept, so that Cetus's tests and quickstart run without a cluster. It is not a cluster:
 //! no kubelet runs and no pod starts.
 #![forbid(unsafe_code)]
+
+pub mod controls;
+pub mod meta;
+pub mod registry;
+pub mod schema;
+pub mod selectors;
+pub mod state;
+pub mod status;
+pub mod store;
