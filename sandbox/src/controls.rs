@@ -155,7 +155,11 @@ impl Controls {
         self.lock()
             .counts
             .iter()
-            .map(|((verb, resource), count)| RequestCount { verb: verb.clone(), resource: resource.clone(), count: *count })
+            .map(|((verb, resource), count)| RequestCount {
+                verb: verb.clone(),
+                resource: resource.clone(),
+                count: *count,
+            })
             .collect()
     }
 
@@ -242,8 +246,16 @@ mod tests {
             code: 500,
             ..Default::default()
         });
-        let patch = RequestInfo { verb: "patch".into(), resource: "deployments".into(), ..Default::default() };
-        let get = RequestInfo { verb: "get".into(), resource: "deployments".into(), ..Default::default() };
+        let patch = RequestInfo {
+            verb: "patch".into(),
+            resource: "deployments".into(),
+            ..Default::default()
+        };
+        let get = RequestInfo {
+            verb: "get".into(),
+            resource: "deployments".into(),
+            ..Default::default()
+        };
         assert!(c.on_request(&get).1.is_none());
         let e = c.on_request(&patch).1.unwrap();
         assert_eq!((e.code, e.reason.as_str()), (500, "InternalError"));

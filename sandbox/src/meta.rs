@@ -85,7 +85,10 @@ pub fn set_finalizers(obj: &mut Value, finalizers: &[String]) {
     if finalizers.is_empty() {
         meta.remove("finalizers");
     } else {
-        meta.insert("finalizers".into(), finalizers.iter().map(|f| Value::from(f.as_str())).collect());
+        meta.insert(
+            "finalizers".into(),
+            finalizers.iter().map(|f| Value::from(f.as_str())).collect(),
+        );
     }
 }
 
@@ -125,7 +128,11 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 fn random_u64() -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 

@@ -70,11 +70,10 @@ fn split_top(s: &str) -> Vec<&str> {
 }
 
 fn parse_set(rest: &str, whole: &str) -> Result<Vec<String>, SelectorError> {
-    let inner = rest
-        .trim()
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| SelectorError::Label(format!("{whole}: expected a parenthesized set")))?;
+    let inner =
+        rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')')).ok_or_else(|| {
+            SelectorError::Label(format!("{whole}: expected a parenthesized set"))
+        })?;
     Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
 }
 
@@ -125,7 +124,14 @@ pub struct FieldSelector(Vec<(String, bool, String)>);
 /// The fields a kind can be selected by, beyond `metadata.name` and `metadata.namespace`.
 fn extra_fields(kind: &str) -> &'static [&'static str] {
     match kind {
-        "Pod" => &["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP"],
+        "Pod" => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "status.phase",
+            "status.podIP",
+        ],
         "Namespace" => &["status.phase"],
         "Secret" => &["type"],
         "Event" => &[
@@ -176,7 +182,10 @@ impl FieldSelector {
                 return Err(SelectorError::Field(format!("{part}: expected an operator")));
             };
             let field = field.trim();
-            if field != "metadata.name" && field != "metadata.namespace" && !extra_fields(kind).contains(&field) {
+            if field != "metadata.name"
+                && field != "metadata.namespace"
+                && !extra_fields(kind).contains(&field)
+            {
                 return Err(SelectorError::UnsupportedField(field.to_string()));
             }
             reqs.push((field.to_string(), eq, value.trim().to_string()));
@@ -206,7 +215,11 @@ pub struct Selection {
 
 impl Selection {
     /// Parses the `labelSelector` and `fieldSelector` query parameters.
-    pub fn parse(labels: Option<&str>, fields: Option<&str>, kind: &str) -> Result<Self, SelectorError> {
+    pub fn parse(
+        labels: Option<&str>,
+        fields: Option<&str>,
+        kind: &str,
+    ) -> Result<Self, SelectorError> {
         Ok(Self {
             labels: labels.map(LabelSelector::parse).transpose()?.unwrap_or_default(),
             fields: fields.map(|f| FieldSelector::parse(f, kind)).transpose()?.unwrap_or_default(),
@@ -256,7 +269,9 @@ mod tests {
     fn field_selectors() {
         let o = obj(json!({}));
         assert!(FieldSelector::parse("metadata.name=web", "ConfigMap").unwrap().matches(&o));
-        assert!(!FieldSelector::parse("metadata.namespace!=shop", "ConfigMap").unwrap().matches(&o));
+        assert!(
+            !FieldSelector::parse("metadata.namespace!=shop", "ConfigMap").unwrap().matches(&o)
+        );
         assert_eq!(
             FieldSelector::parse("spec.foo=1", "ConfigMap").unwrap_err().to_string(),
             "field label not supported: spec.foo"

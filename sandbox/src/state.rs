@@ -44,6 +44,10 @@ pub struct State {
     nudges: mpsc::UnboundedSender<Nudge>,
     /// Becomes `true` when the server shuts down; long-running responses end then.
     pub shutdown: watch::Receiver<bool>,
+    /// The address the server listens on (`127.0.0.1:PORT`).
+    pub address: String,
+    /// Rendered openapi documents.
+    pub openapi: Mutex<crate::openapi::Cache>,
 }
 
 impl State {
@@ -54,9 +58,19 @@ impl State {
         controls: Controls,
         tuning: Tuning,
         shutdown: watch::Receiver<bool>,
+        address: String,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Nudge>) {
         let (nudges, rx) = mpsc::unbounded_channel();
-        let state = Self { store: Mutex::new(store), registry: RwLock::new(registry), controls, tuning, nudges, shutdown };
+        let state = Self {
+            store: Mutex::new(store),
+            registry: RwLock::new(registry),
+            controls,
+            tuning,
+            nudges,
+            shutdown,
+            address,
+            openapi: Mutex::new(crate::openapi::Cache::default()),
+        };
         (Arc::new(state), rx)
     }
 
@@ -64,6 +78,11 @@ impl State {
     /// poisoned lock is recovered: every store mutation is a single insert or remove.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The openapi document cache.
+    pub fn openapi(&self) -> MutexGuard<'_, crate::openapi::Cache> {
+        self.openapi.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Reads the registry.

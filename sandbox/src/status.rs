@@ -74,11 +74,20 @@ impl FieldErrorKind {
 impl FieldError {
     /// A `Required value` error.
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorKind::Required, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorKind::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// An `Invalid value` error showing `value` (already rendered, e.g. `"Foo"`).
-    pub fn invalid(field: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind: FieldErrorKind::Invalid,
             field: field.into(),
@@ -88,7 +97,11 @@ impl FieldError {
     }
 
     /// A type error: the value (rendered) is not of the schema's type.
-    pub fn type_invalid(field: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn type_invalid(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind: FieldErrorKind::TypeInvalid,
             field: field.into(),
@@ -99,11 +112,20 @@ impl FieldError {
 
     /// A `Forbidden` error.
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorKind::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorKind::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// An `Unsupported value` error.
-    pub fn not_supported(field: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind: FieldErrorKind::NotSupported,
             field: field.into(),
@@ -174,7 +196,12 @@ impl ApiError {
 
     /// 404 for a path no resource is served at.
     pub fn no_route() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource".into(), Some(json!({})))
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            Some(json!({})),
+        )
     }
 
     /// 409 `deployments.apps "web" already exists`.
@@ -185,7 +212,10 @@ impl ApiError {
 
     /// 409 `Operation cannot be fulfilled on deployments.apps "web": <why>`.
     pub fn conflict(group: &str, resource: &str, name: &str, why: &str) -> Self {
-        let message = format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(group, resource));
+        let message = format!(
+            "Operation cannot be fulfilled on {} \"{name}\": {why}",
+            qualified(group, resource)
+        );
         Self::new(409, "Conflict", message, Some(details(group, resource, name)))
     }
 
@@ -200,7 +230,13 @@ impl ApiError {
     }
 
     /// 409 Conflict for server-side apply, one cause per conflicting field.
-    pub fn apply_conflict(message: String, group: &str, resource: &str, name: &str, causes: &[Cause]) -> Self {
+    pub fn apply_conflict(
+        message: String,
+        group: &str,
+        resource: &str,
+        name: &str,
+        causes: &[Cause],
+    ) -> Self {
         let mut d = details(group, resource, name);
         d["causes"] = causes_json(causes);
         Self::new(409, "Conflict", message, Some(d))
@@ -208,7 +244,8 @@ impl ApiError {
 
     /// 422 `Deployment.apps "web" is invalid: <errors>`.
     pub fn invalid(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
-        let qualified_kind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let qualified_kind =
+            if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
         let message = match errors {
             [] => format!("{qualified_kind} \"{name}\" is invalid"),
             [one] => format!("{qualified_kind} \"{name}\" is invalid: {one}"),
@@ -219,7 +256,11 @@ impl ApiError {
         };
         let causes: Vec<Cause> = errors
             .iter()
-            .map(|e| Cause { reason: e.kind.reason().into(), message: e.body(), field: e.field.clone() })
+            .map(|e| Cause {
+                reason: e.kind.reason().into(),
+                message: e.body(),
+                field: e.field.clone(),
+            })
             .collect();
         let mut d = Map::new();
         d.insert("name".into(), name.into());
@@ -272,7 +313,8 @@ impl ApiError {
 
     /// 406 when the client accepts no representation we can produce.
     pub fn not_acceptable(accepted: &[&str]) -> Self {
-        let message = format!("only the following media types are accepted: {}", accepted.join(", "));
+        let message =
+            format!("only the following media types are accepted: {}", accepted.join(", "));
         Self::new(406, "NotAcceptable", message, None)
     }
 
@@ -281,10 +323,18 @@ impl ApiError {
         Self::new(500, "InternalError", format!("Internal error occurred: {why}"), None)
     }
 
+    /// 500 without a reason: what apiserver answers for an error it did not classify, e.g.
+    /// an apply patch with a field its schema does not declare.
+    pub fn unclassified(message: impl Into<String>) -> Self {
+        Self::new(500, "", message.into(), None)
+    }
+
     /// An error a test asked for through error injection.
     pub fn injected(code: u16, reason: Option<&str>, message: Option<&str>) -> Self {
         let reason = reason.map(str::to_string).unwrap_or_else(|| default_reason(code).to_string());
-        let message = message.map(str::to_string).unwrap_or_else(|| format!("injected error ({code} {reason})"));
+        let message = message
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("injected error ({code} {reason})"));
         Self { code, reason, message, details: None }
     }
 
@@ -296,8 +346,11 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         });
+        // apiserver leaves the reason out for errors it could not classify (code 500).
+        if !self.reason.is_empty() {
+            status["reason"] = self.reason.clone().into();
+        }
         if let Some(d) = &self.details {
             status["details"] = d.clone();
         }
@@ -326,7 +379,10 @@ fn default_reason(code: u16) -> &'static str {
 }
 
 fn causes_json(causes: &[Cause]) -> Value {
-    causes.iter().map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field})).collect()
+    causes
+        .iter()
+        .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+        .collect()
 }
 
 /// A `Status` reporting success, as a DELETE of an object without finalizers returns.
@@ -345,8 +401,14 @@ mod tests {
         let e = ApiError::not_found("apps", "deployments", "web");
         assert_eq!(e.code, 404);
         assert_eq!(e.message, "deployments.apps \"web\" not found");
-        assert_eq!(e.to_status()["details"], json!({"name": "web", "group": "apps", "kind": "deployments"}));
-        assert_eq!(ApiError::not_found("", "configmaps", "c").message, "configmaps \"c\" not found");
+        assert_eq!(
+            e.to_status()["details"],
+            json!({"name": "web", "group": "apps", "kind": "deployments"})
+        );
+        assert_eq!(
+            ApiError::not_found("", "configmaps", "c").message,
+            "configmaps \"c\" not found"
+        );
     }
 
     #[test]
@@ -366,7 +428,10 @@ mod tests {
             "",
             "ConfigMap",
             "x",
-            &[FieldError::invalid("metadata.name", "\"X\"", "bad"), FieldError::forbidden("data", "no")],
+            &[
+                FieldError::invalid("metadata.name", "\"X\"", "bad"),
+                FieldError::forbidden("data", "no"),
+            ],
         );
         assert_eq!(
             two.message,

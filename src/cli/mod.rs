@@ -4,6 +4,8 @@
 //! input) or 2 (usage), so scripts and CI can tell them apart. This layer is the only place
 //! that prints to stdout.
 
+pub mod sandbox;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -18,9 +20,14 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Run the sandbox Kubernetes API server (for tests and the quickstart).
+    Sandbox(sandbox::Args),
+}
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Sandbox(args) => sandbox::run(args),
+    }
 }

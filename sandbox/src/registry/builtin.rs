@@ -26,8 +26,23 @@ struct Def {
     generation: bool,
 }
 
-const fn def(group: &'static str, kind: &'static str, plural: &'static str, namespaced: bool) -> Def {
-    Def { group, kind, plural, namespaced, short: &[], all: false, status: false, scale: false, generation: false }
+const fn def(
+    group: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    namespaced: bool,
+) -> Def {
+    Def {
+        group,
+        kind,
+        plural,
+        namespaced,
+        short: &[],
+        all: false,
+        status: false,
+        scale: false,
+        generation: false,
+    }
 }
 
 impl Def {
@@ -76,7 +91,9 @@ const DEFS: &[Def] = &[
     def("batch", "CronJob", "cronjobs", true).short(&["cj"]).workload(),
     def("batch", "Job", "jobs", true).workload(),
     def("networking.k8s.io", "Ingress", "ingresses", true).short(&["ing"]).status().generation(),
-    def("networking.k8s.io", "NetworkPolicy", "networkpolicies", true).short(&["netpol"]).generation(),
+    def("networking.k8s.io", "NetworkPolicy", "networkpolicies", true)
+        .short(&["netpol"])
+        .generation(),
     def("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", false),
     def("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", false),
     def("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),

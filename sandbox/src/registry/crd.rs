@@ -20,9 +20,17 @@ fn printer_columns(version: &Value) -> Vec<PrinterColumn> {
                 .map(|c| PrinterColumn {
                     name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
                     type_: c.get("type").and_then(Value::as_str).unwrap_or("string").to_string(),
-                    json_path: c.get("jsonPath").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    json_path: c
+                        .get("jsonPath")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
                     priority: c.get("priority").and_then(Value::as_i64).unwrap_or(0),
-                    description: c.get("description").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    description: c
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
                 })
                 .collect()
         })
@@ -49,8 +57,14 @@ pub fn resources_of_crd(crd: &Value) -> Vec<ResourceInfo> {
             let version = v["name"].as_str()?;
             let subresources = &v["subresources"];
             let scale = subresources.get("scale").filter(|s| s.is_object()).map(|s| ScalePaths {
-                spec_replicas: s["specReplicasPath"].as_str().unwrap_or(".spec.replicas").to_string(),
-                status_replicas: s["statusReplicasPath"].as_str().unwrap_or(".status.replicas").to_string(),
+                spec_replicas: s["specReplicasPath"]
+                    .as_str()
+                    .unwrap_or(".spec.replicas")
+                    .to_string(),
+                status_replicas: s["statusReplicasPath"]
+                    .as_str()
+                    .unwrap_or(".status.replicas")
+                    .to_string(),
                 label_selector: s["labelSelectorPath"].as_str().map(str::to_string),
             });
             let crd_schema = v.get("schema").and_then(|s| s.get("openAPIV3Schema")).cloned();
@@ -103,7 +117,10 @@ mod tests {
         let infos = resources_of_crd(&crd);
         assert_eq!(infos.len(), 1);
         let w = &infos[0];
-        assert_eq!((w.group.as_str(), w.version.as_str(), w.singular.as_str()), ("example.com", "v1", "widget"));
+        assert_eq!(
+            (w.group.as_str(), w.version.as_str(), w.singular.as_str()),
+            ("example.com", "v1", "widget")
+        );
         assert!(w.status_subresource && w.namespaced && w.custom && w.scale.is_none());
         assert_eq!(w.short_names, vec!["wd"]);
     }

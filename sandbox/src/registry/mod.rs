@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The verbs of a collection and its items.
-pub const STANDARD_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+pub const STANDARD_VERBS: &[&str] =
+    &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 /// Where a `/scale` subresource reads and writes replicas.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +84,11 @@ pub struct ResourceInfo {
 impl ResourceInfo {
     /// `apps/v1` or `v1`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// `DeploymentList`.
@@ -93,7 +98,11 @@ impl ResourceInfo {
 
     /// The verbs of the main resource, sorted as apiserver lists them.
     pub fn verbs(&self) -> Vec<&'static str> {
-        STANDARD_VERBS.iter().copied().filter(|v| *v != "deletecollection" || self.delete_collection).collect()
+        STANDARD_VERBS
+            .iter()
+            .copied()
+            .filter(|v| *v != "deletecollection" || self.delete_collection)
+            .collect()
     }
 
     /// The names of the subresources served.
@@ -123,6 +132,8 @@ pub struct Registry {
     by_path: BTreeMap<(String, String, String), Arc<ResourceInfo>>,
     /// CRD name → the group/version/plural keys it contributed, to withdraw them on delete.
     crds: BTreeMap<String, Vec<(String, String, String)>>,
+    /// Bumped on every change, so that derived documents (openapi) know to rebuild.
+    generation: u64,
 }
 
 impl Registry {
@@ -148,7 +159,10 @@ impl Registry {
 
     /// The resource of a kind at a group/version.
     pub fn by_kind(&self, group: &str, version: &str, kind: &str) -> Option<Arc<ResourceInfo>> {
-        self.by_path.values().find(|r| r.group == group && r.version == version && r.kind == kind).cloned()
+        self.by_path
+            .values()
+            .find(|r| r.group == group && r.version == version && r.kind == kind)
+            .cloned()
     }
 
     /// Any served version of a group/resource (for controllers that act on storage).
@@ -175,7 +189,8 @@ impl Registry {
                 None => groups.push((info.group.clone(), vec![info.version.clone()])),
             }
         }
-        let rank = |g: &str| builtin::GROUP_ORDER.iter().position(|b| *b == g).unwrap_or(usize::MAX);
+        let rank =
+            |g: &str| builtin::GROUP_ORDER.iter().position(|b| *b == g).unwrap_or(usize::MAX);
         groups.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
         for (_, versions) in &mut groups {
             versions.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
@@ -185,13 +200,34 @@ impl Registry {
 
     /// The resources of one group/version.
     pub fn resources_of(&self, group: &str, version: &str) -> Vec<Arc<ResourceInfo>> {
-        self.by_path.values().filter(|r| r.group == group && r.version == version).cloned().collect()
+        self.by_path
+            .values()
+            .filter(|r| r.group == group && r.version == version)
+            .cloned()
+            .collect()
+    }
+
+    /// A number that changes whenever the served resources change.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Serves (or re-serves, after a change) the kinds of an established CRD.
     pub fn set_crd(&mut self, crd_name: &str, infos: Vec<ResourceInfo>) {
+        let unchanged = self.crds.get(crd_name).is_some_and(|keys| {
+            keys.len() == infos.len()
+                && infos.iter().all(|i| {
+                    self.get(&i.group, &i.version, &i.plural)
+                        .is_some_and(|cur| same_served(&cur, i))
+                })
+        });
+        if unchanged {
+            return;
+        }
         self.remove_crd(crd_name);
-        let keys = infos.iter().map(|i| (i.group.clone(), i.version.clone(), i.plural.clone())).collect();
+        self.generation += 1;
+        let keys =
+            infos.iter().map(|i| (i.group.clone(), i.version.clone(), i.plural.clone())).collect();
         for info in infos {
             self.insert(info);
         }
@@ -200,10 +236,27 @@ impl Registry {
 
     /// Stops serving the kinds of a CRD.
     pub fn remove_crd(&mut self, crd_name: &str) {
-        for key in self.crds.remove(crd_name).unwrap_or_default() {
-            self.by_path.remove(&key);
+        if let Some(keys) = self.crds.remove(crd_name) {
+            self.generation += 1;
+            for key in keys {
+                self.by_path.remove(&key);
+            }
         }
     }
+}
+
+/// Whether two resource descriptions serve the same thing (a CRD status write re-runs
+/// establishment; unchanged kinds must not invalidate derived documents).
+fn same_served(a: &ResourceInfo, b: &ResourceInfo) -> bool {
+    a.kind == b.kind
+        && a.singular == b.singular
+        && a.namespaced == b.namespaced
+        && a.short_names == b.short_names
+        && a.categories == b.categories
+        && a.status_subresource == b.status_subresource
+        && a.scale == b.scale
+        && a.crd_schema == b.crd_schema
+        && a.printer_columns == b.printer_columns
 }
 
 /// Kubernetes version priority: GA > beta > alpha, higher numbers first (`v2` > `v1` >

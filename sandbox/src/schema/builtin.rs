@@ -19,7 +19,12 @@ pub struct Builtin {
     schema: Arc<Schema>,
 }
 
-fn add<T: JsonSchema>(generator: &mut SchemaGenerator, kinds: &mut Vec<(&'static str, &'static str, String)>, group: &'static str, kind: &'static str) {
+fn add<T: JsonSchema>(
+    generator: &mut SchemaGenerator,
+    kinds: &mut Vec<(&'static str, &'static str, String)>,
+    group: &'static str,
+    kind: &'static str,
+) {
     generator.subschema_for::<T>();
     kinds.push((group, kind, T::schema_name().into_owned()));
 }
@@ -43,12 +48,22 @@ fn generate() -> Builtin {
     add::<batch::v1::Job>(&mut g, &mut k, "batch", "Job");
     add::<networking::v1::Ingress>(&mut g, &mut k, "networking.k8s.io", "Ingress");
     add::<networking::v1::NetworkPolicy>(&mut g, &mut k, "networking.k8s.io", "NetworkPolicy");
-    add::<rbac::v1::ClusterRoleBinding>(&mut g, &mut k, "rbac.authorization.k8s.io", "ClusterRoleBinding");
+    add::<rbac::v1::ClusterRoleBinding>(
+        &mut g,
+        &mut k,
+        "rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+    );
     add::<rbac::v1::ClusterRole>(&mut g, &mut k, "rbac.authorization.k8s.io", "ClusterRole");
     add::<rbac::v1::RoleBinding>(&mut g, &mut k, "rbac.authorization.k8s.io", "RoleBinding");
     add::<rbac::v1::Role>(&mut g, &mut k, "rbac.authorization.k8s.io", "Role");
     add::<coordination::v1::Lease>(&mut g, &mut k, "coordination.k8s.io", "Lease");
-    add::<apiextensions::v1::CustomResourceDefinition>(&mut g, &mut k, "apiextensions.k8s.io", "CustomResourceDefinition");
+    add::<apiextensions::v1::CustomResourceDefinition>(
+        &mut g,
+        &mut k,
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+    );
     // Types the operations of every document refer to.
     g.subschema_for::<k8s_openapi::api::autoscaling::v1::Scale>();
     g.subschema_for::<meta::v1::DeleteOptions>();
@@ -78,7 +93,11 @@ pub fn definition_name(group: &str, kind: &str) -> Option<&'static str> {
 pub fn schema_of(group: &str, kind: &str) -> Option<SchemaRef> {
     let b = builtin();
     let name = definition_name(group, kind)?;
-    Some(SchemaRef { schema: b.schema.clone(), root: b.schema.root(name)?, type_name: kind.to_string() })
+    Some(SchemaRef {
+        schema: b.schema.clone(),
+        root: b.schema.root(name)?,
+        type_name: kind.to_string(),
+    })
 }
 
 /// The compiled `ObjectMeta` schema.

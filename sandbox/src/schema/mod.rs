@@ -29,7 +29,12 @@ pub enum Scalar {
 enum Node {
     /// An object with known properties; `additional` describes map values; `open` objects
     /// keep any field (`x-kubernetes-preserve-unknown-fields`, or no properties at all).
-    Object { props: HashMap<String, usize>, additional: Option<usize>, open: bool, embedded: bool },
+    Object {
+        props: HashMap<String, usize>,
+        additional: Option<usize>,
+        open: bool,
+        embedded: bool,
+    },
     Array(usize),
     Scalar(Scalar),
     IntOrString,
@@ -135,21 +140,32 @@ impl Compiler<'_> {
         if schema.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
             return Node::IntOrString;
         }
-        let preserve = schema.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool) == Some(true);
+        let preserve = schema.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool)
+            == Some(true);
         match schema.get("type").and_then(Value::as_str) {
-            Some("object") | None if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() => {
+            Some("object") | None
+                if schema.get("properties").is_some()
+                    || schema.get("additionalProperties").is_some() =>
+            {
                 self.object(schema, preserve)
             }
-            Some("object") => Node::Object { props: HashMap::new(), additional: None, open: true, embedded: false },
+            Some("object") => Node::Object {
+                props: HashMap::new(),
+                additional: None,
+                open: true,
+                embedded: false,
+            },
             Some("array") => match schema.get("items") {
                 Some(items) => Node::Array(self.push(items)),
                 None => Node::Array(self.any()),
             },
             Some("string") => Node::Scalar(Scalar::String),
-            Some("integer") => Node::Scalar(Scalar::Integer(match schema.get("format").and_then(Value::as_str) {
-                Some("int32") => "int32",
-                _ => "int64",
-            })),
+            Some("integer") => {
+                Node::Scalar(Scalar::Integer(match schema.get("format").and_then(Value::as_str) {
+                    Some("int32") => "int32",
+                    _ => "int64",
+                }))
+            }
             Some("number") => Node::Scalar(Scalar::Number),
             Some("boolean") => Node::Scalar(Scalar::Boolean),
             _ => Node::Any,
@@ -174,7 +190,8 @@ impl Compiler<'_> {
             Some(v @ Value::Object(_)) => Some(self.push(v)),
             _ => None,
         };
-        let embedded = schema.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true);
+        let embedded =
+            schema.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true);
         let open = preserve || (props.is_empty() && additional.is_none());
         Node::Object { props, additional, open, embedded }
     }
@@ -205,7 +222,14 @@ impl Schema {
     /// Walks `value` from node `id`, collecting unknown fields and type mismatches; with
     /// `prune`, unknown fields and nulls are removed (as decoding into the typed object
     /// drops them).
-    pub fn walk(&self, id: usize, value: &mut Value, path: &mut String, prune: bool, report: &mut Report) {
+    pub fn walk(
+        &self,
+        id: usize,
+        value: &mut Value,
+        path: &mut String,
+        prune: bool,
+        report: &mut Report,
+    ) {
         match (&self.nodes[id], value) {
             (Node::Any, _) => {}
             (Node::IntOrString, Value::Number(_) | Value::String(_)) => {}
@@ -235,7 +259,8 @@ impl Schema {
                         self.walk(*child, v, path, prune, report);
                     } else if let Some(child) = additional {
                         self.walk(*child, v, path, prune, report);
-                    } else if *embedded && matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+                    } else if *embedded && matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
+                    {
                         // Embedded resources carry their own type meta and metadata.
                     } else if !open {
                         report.unknown.push(path.clone());
@@ -257,7 +282,11 @@ impl Schema {
 
 fn mismatch(report: &mut Report, path: &str, expected: &str, v: &Value) {
     if !v.is_null() {
-        report.mismatches.push(TypeMismatch { path: path.to_string(), expected: expected.to_string(), found: json_type(v) });
+        report.mismatches.push(TypeMismatch {
+            path: path.to_string(),
+            expected: expected.to_string(),
+            found: json_type(v),
+        });
     }
 }
 
@@ -295,8 +324,10 @@ impl SchemaRef {
         }
         if let Value::Object(map) = obj {
             let metadata = map.remove("metadata");
-            let type_meta: Vec<(String, Value)> =
-                ["apiVersion", "kind"].iter().filter_map(|k| map.remove(*k).map(|v| (k.to_string(), v))).collect();
+            let type_meta: Vec<(String, Value)> = ["apiVersion", "kind"]
+                .iter()
+                .filter_map(|k| map.remove(*k).map(|v| (k.to_string(), v)))
+                .collect();
             self.schema.walk(self.root, obj, &mut path, prune, &mut report);
             if let Value::Object(map) = obj {
                 for (k, v) in type_meta {
@@ -328,7 +359,14 @@ mod tests {
             },
         });
         let report = schema.check(&mut obj, true);
-        assert_eq!(report.unknown, vec!["metadata.bogus", "spec.extra", "spec.template.spec.containers[0].imagePullPolicyX"]);
+        assert_eq!(
+            report.unknown,
+            vec![
+                "metadata.bogus",
+                "spec.extra",
+                "spec.template.spec.containers[0].imagePullPolicyX"
+            ]
+        );
         assert!(report.mismatches.is_empty());
         assert!(obj["spec"].get("extra").is_none());
         assert!(obj["metadata"].get("bogus").is_none());
@@ -343,8 +381,16 @@ mod tests {
         assert_eq!(
             report.mismatches,
             vec![
-                TypeMismatch { path: "spec.replicas".into(), expected: "int32".into(), found: "string" },
-                TypeMismatch { path: "spec.template.metadata.labels.a".into(), expected: "string".into(), found: "number" },
+                TypeMismatch {
+                    path: "spec.replicas".into(),
+                    expected: "int32".into(),
+                    found: "string"
+                },
+                TypeMismatch {
+                    path: "spec.template.metadata.labels.a".into(),
+                    expected: "string".into(),
+                    found: "number"
+                },
             ]
         );
     }
@@ -358,7 +404,11 @@ mod tests {
                 "tags": {"type": "array", "items": {"type": "string"}},
             }},
         }});
-        let s = SchemaRef { schema: Arc::new(Schema::compile_inline("w", &crd)), root: 0, type_name: "Widget".into() };
+        let s = SchemaRef {
+            schema: Arc::new(Schema::compile_inline("w", &crd)),
+            root: 0,
+            type_name: "Widget".into(),
+        };
         let mut obj = json!({"metadata": {"name": "w"}, "spec": {"size": 1, "free": {"x": {"y": 1}}, "tags": ["a"], "nope": 1}});
         let report = s.check(&mut obj, true);
         assert_eq!(report.unknown, vec!["spec.nope"]);

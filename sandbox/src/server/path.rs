@@ -70,7 +70,10 @@ pub fn parse(path: &str, registry: &Registry) -> Result<Route, PathError> {
         return Ok(Route::ResourceList { group: group.to_string(), version: version.to_string() });
     }
     let lookup = |plural: &str| registry.get(group, version, plural).ok_or(PathError::NotFound);
-    let target = |info: Arc<ResourceInfo>, namespace: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+    let target = |info: Arc<ResourceInfo>,
+                  namespace: Option<&str>,
+                  name: Option<&str>,
+                  sub: Option<&str>| {
         if let Some(s) = sub {
             if !known_subresource(&info, s) {
                 return Err(PathError::NotFound);
@@ -124,7 +127,10 @@ mod tests {
     fn paths() {
         let r = Registry::builtin();
         let t = resource("/api/v1/namespaces/shop/configmaps/x");
-        assert_eq!((t.info.kind.as_str(), t.namespace.as_deref(), t.name.as_deref()), ("ConfigMap", Some("shop"), Some("x")));
+        assert_eq!(
+            (t.info.kind.as_str(), t.namespace.as_deref(), t.name.as_deref()),
+            ("ConfigMap", Some("shop"), Some("x"))
+        );
         let t = resource("/apis/apps/v1/namespaces/shop/deployments/web/scale");
         assert_eq!(t.subresource.as_deref(), Some("scale"));
         assert_eq!(t.resource_label(), "deployments/scale");
@@ -138,7 +144,13 @@ mod tests {
         assert!(t.name.is_none());
         assert!(matches!(parse("/api/v1", &r), Ok(Route::ResourceList { .. })));
         assert!(matches!(parse("/apis/apps", &r), Ok(Route::Group(g)) if g == "apps"));
-        for bad in ["/api/v1/pods/x", "/apis/apps/v1/namespaces/a/widgets", "/api/v1/namespaces/a/configmaps/x/scale", "/apis/nope/v1", "/foo"] {
+        for bad in [
+            "/api/v1/pods/x",
+            "/apis/apps/v1/namespaces/a/widgets",
+            "/api/v1/namespaces/a/configmaps/x/scale",
+            "/apis/nope/v1",
+            "/foo",
+        ] {
             assert!(parse(bad, &r).is_err(), "{bad}");
         }
     }

@@ -56,7 +56,8 @@ pub fn flag(v: &Option<String>) -> bool {
 impl Query {
     /// Parses a query string; malformed parameters are a 400.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))
+        serde_urlencoded::from_str(raw.unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))
     }
 
     /// Whether this is a dry run; any value other than `All` is invalid.
@@ -68,7 +69,11 @@ impl Query {
                 "meta.k8s.io",
                 options_kind,
                 "",
-                &[FieldError::not_supported("dryRun", format!("[]string{{\"{other}\"}}"), "supported values: \"All\"")],
+                &[FieldError::not_supported(
+                    "dryRun",
+                    format!("[]string{{\"{other}\"}}"),
+                    "supported values: \"All\"",
+                )],
             )),
         }
     }
@@ -83,7 +88,8 @@ impl Query {
         match self.limit.as_deref() {
             None | Some("") => Ok(None),
             Some(l) => {
-                let n: i64 = l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?;
+                let n: i64 =
+                    l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?;
                 Ok(usize::try_from(n).ok().filter(|n| *n > 0))
             }
         }
@@ -118,7 +124,9 @@ fn media_ranges(accept: &str) -> impl Iterator<Item = (String, Vec<(String, Stri
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default().to_ascii_lowercase();
         let params = parts
-            .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+            .filter_map(|p| {
+                p.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            })
             .collect();
         (media, params)
     })
@@ -130,9 +138,14 @@ fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 /// Negotiates the representation: the first JSON range we can produce wins.
 pub fn negotiate(accept: Option<&str>) -> Result<Representation, ApiError> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Ok(Representation::Object) };
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Ok(Representation::Object);
+    };
     for (media, params) in media_ranges(accept) {
-        if !matches!(media.as_str(), "application/json" | "application/*" | "*/*" | "application/yaml") {
+        if !matches!(
+            media.as_str(),
+            "application/json" | "application/*" | "*/*" | "application/yaml"
+        ) {
             continue;
         }
         match (param(&params, "as"), param(&params, "g")) {
@@ -170,13 +183,15 @@ pub fn wants_aggregated_discovery(accept: Option<&str>) -> bool {
 
 /// Decodes a JSON or YAML request body into an object.
 pub fn decode_body(body: &[u8]) -> Result<Value, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("error decoding the request body: {e}")));
+        return serde_json::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding the request body: {e}")));
     }
     serde_saphyr::from_str::<Value>(text)
         .map_err(|e| ApiError::bad_request(format!("error decoding the request body as YAML: {e}")))
@@ -197,7 +212,8 @@ mod tests {
             Representation::Object
         );
         assert_eq!(
-            negotiate(Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1")).unwrap(),
+            negotiate(Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"))
+                .unwrap(),
             Representation::Metadata
         );
         assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf")).unwrap_err().code, 406);
@@ -208,7 +224,9 @@ mod tests {
         let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
         assert!(wants_aggregated_discovery(Some(kubectl)));
         assert!(!wants_aggregated_discovery(Some("application/json")));
-        assert!(!wants_aggregated_discovery(Some("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList")));
+        assert!(!wants_aggregated_discovery(Some(
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        )));
     }
 
     #[test]
@@ -218,6 +236,9 @@ mod tests {
         assert_eq!(decode_body(b"").unwrap_err().code, 400);
         assert_eq!(Query::parse(Some("dryRun=All&limit=5")).unwrap().limit().unwrap(), Some(5));
         assert!(Query::parse(Some("dryRun=All")).unwrap().dry_run("CreateOptions").unwrap());
-        assert_eq!(Query::parse(Some("dryRun=Foo")).unwrap().dry_run("CreateOptions").unwrap_err().code, 422);
+        assert_eq!(
+            Query::parse(Some("dryRun=Foo")).unwrap().dry_run("CreateOptions").unwrap_err().code,
+            422
+        );
     }
 }

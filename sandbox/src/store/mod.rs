@@ -55,7 +55,12 @@ pub struct ObjKey {
 impl ObjKey {
     /// A key from its parts.
     pub fn new(group: &str, resource: &str, namespace: &str, name: &str) -> Self {
-        Self { group: group.into(), resource: resource.into(), namespace: namespace.into(), name: name.into() }
+        Self {
+            group: group.into(),
+            resource: resource.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -188,12 +193,17 @@ impl Store {
     ) -> impl Iterator<Item = (&'a ObjKey, &'a Arc<Value>)> + 'a {
         let start = ObjKey::new(group, resource, namespace.unwrap_or(""), "");
         self.objects.range(start..).take_while(move |(k, _)| {
-            k.group == group && k.resource == resource && namespace.is_none_or(|ns| k.namespace == ns)
+            k.group == group
+                && k.resource == resource
+                && namespace.is_none_or(|ns| k.namespace == ns)
         })
     }
 
     /// Every object in a namespace, of every resource.
-    pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = (&'a ObjKey, &'a Arc<Value>)> + 'a {
+    pub fn in_namespace<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = (&'a ObjKey, &'a Arc<Value>)> + 'a {
         self.objects.iter().filter(move |(k, _)| k.namespace == namespace)
     }
 
@@ -206,7 +216,8 @@ impl Store {
     /// `metadata.resourceVersion`.
     pub fn put(&mut self, key: ObjKey, mut object: Value) -> Result<Arc<Value>, StoreError> {
         let rv = self.rv + 1;
-        crate::meta::metadata_mut(&mut object).insert("resourceVersion".into(), rv.to_string().into());
+        crate::meta::metadata_mut(&mut object)
+            .insert("resourceVersion".into(), rv.to_string().into());
         if let Some(p) = &self.persist {
             p.put(rv, &key, &object)?;
         }
@@ -229,9 +240,16 @@ impl Store {
         self.rv = rv;
         self.objects.remove(key);
         let mut last = (*previous).clone();
-        crate::meta::metadata_mut(&mut last).insert("resourceVersion".into(), rv.to_string().into());
+        crate::meta::metadata_mut(&mut last)
+            .insert("resourceVersion".into(), rv.to_string().into());
         let object = Arc::new(last);
-        self.publish(Change { type_: EventType::Deleted, rv, key: key.clone(), object: object.clone(), previous: Some(previous) });
+        self.publish(Change {
+            type_: EventType::Deleted,
+            rv,
+            key: key.clone(),
+            object: object.clone(),
+            previous: Some(previous),
+        });
         Ok(Some(object))
     }
 
@@ -327,7 +345,8 @@ mod tests {
     #[test]
     fn persisted_state_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let options = StoreOptions { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+        let options =
+            StoreOptions { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
         {
             let mut s = Store::open(&options).unwrap();
             s.put(key("a"), json!({"metadata": {"name": "a"}})).unwrap();

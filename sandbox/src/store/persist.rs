@@ -29,7 +29,8 @@ fn decode_key(raw: &[u8]) -> Option<ObjKey> {
 
 impl Persist {
     pub(super) fn open(dir: &Path) -> Result<Self, StoreError> {
-        let tree = sled::open(dir).map_err(|source| StoreError::Open { path: dir.to_path_buf(), source })?;
+        let tree = sled::open(dir)
+            .map_err(|source| StoreError::Open { path: dir.to_path_buf(), source })?;
         Ok(Self { tree })
     }
 
@@ -40,12 +41,15 @@ impl Persist {
             let (k, v) = entry.map_err(StoreError::Write)?;
             let printable = String::from_utf8_lossy(&k).into_owned();
             if k.as_ref() == RV_KEY {
-                let bytes: [u8; 8] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt { key: printable })?;
+                let bytes: [u8; 8] =
+                    v.as_ref().try_into().map_err(|_| StoreError::Corrupt { key: printable })?;
                 rv = u64::from_be_bytes(bytes);
                 continue;
             }
-            let key = decode_key(&k).ok_or_else(|| StoreError::Corrupt { key: printable.clone() })?;
-            let value: Value = serde_json::from_slice(&v).map_err(|_| StoreError::Corrupt { key: printable })?;
+            let key =
+                decode_key(&k).ok_or_else(|| StoreError::Corrupt { key: printable.clone() })?;
+            let value: Value =
+                serde_json::from_slice(&v).map_err(|_| StoreError::Corrupt { key: printable })?;
             objects.insert(key, Arc::new(value));
         }
         Ok((rv, objects))
