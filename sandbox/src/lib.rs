@@ -2,3 +2,5 @@
 //! accept, so that Cetus's tests and quickstart run without a cluster. It is not a cluster:
 //! no kubelet runs and no pod starts.
 #![forbid(unsafe_code)]
+
+pub mod merge;
