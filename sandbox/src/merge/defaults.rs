@@ -94,6 +94,8 @@ fn service(root: &mut Map<String, Value>) {
     if ty == "LoadBalancer" {
         set(spec, "allocateLoadBalancerNodePorts", json!(true));
     }
+    // `status.loadBalancer` is a non-pointer struct: kube-apiserver always serializes it.
+    set(obj_at(root, "status"), "loadBalancer", json!({}));
 }
 
 /// What kube-apiserver's Service registry allocates on create, after the field manager ran
@@ -299,6 +301,8 @@ fn pod_spec(spec: &mut Map<String, Value>) {
 }
 
 fn container(c: &mut Map<String, Value>) {
+    // A non-pointer struct: kube-apiserver always serializes it.
+    set(c, "resources", json!({}));
     set(c, "terminationMessagePath", json!("/dev/termination-log"));
     set(c, "terminationMessagePolicy", json!("File"));
     let policy = if image_tag_is_latest(str_at(c, "image")) { "Always" } else { "IfNotPresent" };

@@ -1,1 +1,0 @@
-//! Scenario tests of the merge module live here.
