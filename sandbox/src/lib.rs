@@ -12,6 +12,7 @@ pub mod controls;
 pub mod discovery;
 pub mod fields;
 pub mod kubeconfig;
+pub mod merge;
 pub mod meta;
 pub mod openapi;
 pub mod registry;

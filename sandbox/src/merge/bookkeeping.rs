@@ -1,0 +1,130 @@
+//! What apply and update share: the metadata fields never tracked, the fields a subresource
+//! resets, and taking fields away from managers whose values changed (structured-merge-diff's
+//! `Updater.update`).
+
+use super::fieldset::{FieldSet, PathElement};
+use super::managed::{Managed, ManagerKey};
+use super::schema::Schema;
+use super::typed::{Comparison, compare};
+use serde_json::Value;
+
+/// Paths kube-apiserver strips from every manager's set (`stripMetaManager`), plus the
+/// deletion fields, which only the server writes.
+pub(crate) fn strip_set() -> FieldSet {
+    let mut s = FieldSet::new();
+    let f = PathElement::field;
+    for top in ["apiVersion", "kind", "metadata"] {
+        s.insert(&[f(top)]);
+    }
+    for m in [
+        "name",
+        "namespace",
+        "creationTimestamp",
+        "selfLink",
+        "uid",
+        "clusterName",
+        "generation",
+        "managedFields",
+        "resourceVersion",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
+        s.insert(&[f("metadata"), f(m)]);
+    }
+    s
+}
+
+/// The fields a write through `subresource` may not change: `status` for the main resource of
+/// a kind with a status subresource, `spec` and `metadata.labels` for `/status`.
+pub(crate) fn reset_set(schema: &Schema, subresource: Option<&str>) -> FieldSet {
+    let f = PathElement::field;
+    let mut s = FieldSet::new();
+    match subresource {
+        None | Some("") if schema.has_status_subresource() => s.insert(&[f("status")]),
+        Some("status") => {
+            s.insert(&[f("spec")]);
+            s.insert(&[f("metadata"), f("labels")]);
+        }
+        _ => {}
+    }
+    s
+}
+
+/// Removes the reset fields from a value (what the strategy's PrepareForUpdate undoes).
+pub(crate) fn drop_reset_fields(v: &mut Value, schema: &Schema, subresource: Option<&str>) {
+    let Some(map) = v.as_object_mut() else { return };
+    match subresource {
+        None | Some("") if schema.has_status_subresource() => {
+            map.remove("status");
+        }
+        Some("status") => {
+            map.remove("spec");
+            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("labels");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The outcome of comparing old and new for the other managers.
+pub(crate) struct Takeover {
+    pub(crate) comparison: Comparison,
+    /// Fields of other managers whose values changed: (manager, fields).
+    pub(crate) conflicts: Vec<(ManagerKey, FieldSet)>,
+}
+
+/// Compares `old` with `new` and finds, for every manager but `workflow`, the fields it owns
+/// that changed (conflicts). Ignored (reset) paths are excluded.
+pub(crate) fn find_takeovers(
+    schema: &Schema,
+    old: &Value,
+    new: &Value,
+    managed: &Managed,
+    workflow: &ManagerKey,
+    ignored: &FieldSet,
+) -> Takeover {
+    let comparison = compare(schema, schema.root(), old, new).exclude(ignored);
+    let changed = comparison.modified.union(&comparison.added);
+    let mut conflicts = Vec::new();
+    for e in &managed.entries {
+        if &e.key == workflow {
+            continue;
+        }
+        let c = e.set.intersection(&changed);
+        if !c.is_empty() {
+            conflicts.push((e.key.clone(), c));
+        }
+    }
+    Takeover { comparison, conflicts }
+}
+
+/// Takes conflicting and removed fields away from the other managers and drops the managers
+/// left with nothing.
+pub(crate) fn take_over(managed: &mut Managed, takeover: &Takeover, workflow: &ManagerKey) {
+    for e in &mut managed.entries {
+        if &e.key == workflow {
+            continue;
+        }
+        if let Some((_, c)) = takeover.conflicts.iter().find(|(k, _)| k == &e.key) {
+            e.set = e.set.difference(c);
+        }
+        if !takeover.comparison.removed.is_empty() {
+            e.set = e.set.difference(&takeover.comparison.removed);
+        }
+    }
+    managed.drop_empty();
+}
+
+/// Removes null values from maps, recursively, as a round trip through kube-apiserver's Go
+/// types does for built-in kinds.
+pub(crate) fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, x| !x.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}

@@ -1,0 +1,85 @@
+//! Merging an applied configuration into a live object (structured-merge-diff's
+//! `TypedValue.Merge` with the keep-right rule): scalars and atomic values are replaced, maps
+//! merged by key, associative lists merged by item key in the interleaved order.
+
+use super::{index_items, interleave, to_set::both_empty};
+use crate::merge::schema::{Atom, ListType, NodeId, Schema};
+use serde_json::{Map, Value};
+
+/// Merges `rhs` (the config) into `lhs` (the live value). `None` when both are absent.
+pub(crate) fn merge(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Option<&Value>) -> Option<Value> {
+    if lhs.is_none() && rhs.is_none() {
+        return None;
+    }
+    let leaf = || rhs.or(lhs).cloned();
+    match schema.atom2(id, lhs, rhs) {
+        Atom::Scalar => leaf(),
+        Atom::List(l) => {
+            if l.list_type == ListType::Atomic || both_empty(lhs, rhs) {
+                return leaf();
+            }
+            let empty = Vec::new();
+            let litems = lhs.and_then(Value::as_array).unwrap_or(&empty);
+            let ritems = rhs.and_then(Value::as_array).unwrap_or(&empty);
+            let li = index_items(l, litems);
+            let ri = index_items(l, ritems);
+            let lpes: Vec<_> = li.iter().map(|(p, _)| p.clone()).collect();
+            let rpes: Vec<_> = ri.iter().map(|(p, _)| p.clone()).collect();
+            let mut out = Vec::with_capacity(litems.len().max(ritems.len()));
+            for (a, b) in interleave(&lpes, &rpes) {
+                let lv = a.map(|i| li[i].1);
+                let rv = b.map(|i| ri[i].1);
+                if let Some(v) = merge(schema, l.elem, lv, rv) {
+                    out.push(v);
+                }
+            }
+            Some(Value::Array(out))
+        }
+        Atom::Object(o) => {
+            if o.atomic || both_empty(lhs, rhs) {
+                return leaf();
+            }
+            let lm = lhs.and_then(Value::as_object);
+            let rm = rhs.and_then(Value::as_object);
+            let mut out = Map::new();
+            if let Some(lm) = lm {
+                for (k, lv) in lm {
+                    let rv = rm.and_then(|m| m.get(k));
+                    if let Some(v) = merge(schema, schema.field(o, k).0, Some(lv), rv) {
+                        out.insert(k.clone(), v);
+                    }
+                }
+            }
+            if let Some(rm) = rm {
+                for (k, rv) in rm {
+                    if lm.is_some_and(|m| m.contains_key(k)) {
+                        continue;
+                    }
+                    if let Some(v) = merge(schema, schema.field(o, k).0, None, Some(rv)) {
+                        out.insert(k.clone(), v);
+                    }
+                }
+            }
+            Some(Value::Object(out))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn containers_merge_by_name_and_atomic_lists_replace() {
+        let s = Schema::builtin("v1", "Pod").unwrap();
+        let live = json!({"spec": {"containers": [
+            {"name": "a", "image": "a:1", "args": ["x", "y"]},
+            {"name": "b", "image": "b:1"}]}});
+        let config = json!({"spec": {"containers": [{"name": "a", "args": ["z"]}]}});
+        let out = merge(&s, s.root(), Some(&live), Some(&config)).unwrap();
+        assert_eq!(out, json!({"spec": {"containers": [
+            {"name": "a", "image": "a:1", "args": ["z"]},
+            {"name": "b", "image": "b:1"}]}}));
+    }
+}
