@@ -64,6 +64,8 @@ pub struct SandboxOptions {
     pub deployment_ready_delay: Duration,
     /// How long Jobs run before they complete (annotations override it per object).
     pub job_duration: Duration,
+    /// How long a deleted Namespace stays `Terminating` before its contents go.
+    pub namespace_termination_delay: Duration,
     /// How often idle watches that allow bookmarks get one.
     pub bookmark_interval: Duration,
     /// How many events watches can resume from before they get 410 Expired.
@@ -78,6 +80,7 @@ impl Default for SandboxOptions {
             latency: Duration::ZERO,
             deployment_ready_delay: Duration::ZERO,
             job_duration: Duration::ZERO,
+            namespace_termination_delay: Duration::from_millis(500),
             bookmark_interval: Duration::from_secs(5),
             watch_history: 10_000,
         }
@@ -155,6 +158,7 @@ impl Sandbox {
             bookmark_interval: options.bookmark_interval,
             deployment_ready_delay: options.deployment_ready_delay,
             job_duration: options.job_duration,
+            namespace_termination_delay: options.namespace_termination_delay,
         };
         let (state, nudges) = State::new(
             store,

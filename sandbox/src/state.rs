@@ -21,6 +21,9 @@ pub struct Tuning {
     pub deployment_ready_delay: Duration,
     /// The default delay before a Job completes.
     pub job_duration: Duration,
+    /// How long a deleted Namespace stays `Terminating` before its contents are removed
+    /// (kubectl deletes everything in a file before it waits, as against a real cluster).
+    pub namespace_termination_delay: Duration,
 }
 
 /// What the controllers are asked to look at again.

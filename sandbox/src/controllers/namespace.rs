@@ -12,6 +12,11 @@ pub fn reconcile(c: &mut Controllers, key: &ObjKey, ns: &Value) {
     if !meta::is_deleting(ns) {
         return;
     }
+    let left = c.remaining(ns, c.state.tuning.namespace_termination_delay);
+    if !left.is_zero() {
+        c.after(key, left);
+        return;
+    }
     let contents: Vec<ObjKey> =
         c.state.store().in_namespace(&key.name).map(|(k, _)| k.clone()).collect();
     let mut remaining = 0;

@@ -105,6 +105,10 @@ const DEFS: &[Def] = &[
         .generation(),
 ];
 
+fn api_version(group: &str) -> String {
+    if group.is_empty() { "v1".into() } else { format!("{group}/v1") }
+}
+
 /// The built-in resources.
 pub fn resources() -> Vec<ResourceInfo> {
     DEFS.iter()
@@ -133,6 +137,7 @@ pub fn resources() -> Vec<ResourceInfo> {
             crd_schema: None,
             printer_columns: vec![],
             schema: crate::schema::builtin::schema_of(d.group, d.kind),
+            merge: crate::merge::Schema::for_kind(&api_version(d.group), d.kind),
         })
         .collect()
 }

@@ -90,6 +90,8 @@ pub fn resources_of_crd(crd: &Value) -> Vec<ResourceInfo> {
                 crd_schema,
                 printer_columns: printer_columns(v),
                 schema,
+                merge: crate::merge::Schema::from_crd(crd, version)
+                    .unwrap_or_else(|_| crate::merge::Schema::generic()),
             })
         })
         .collect()

@@ -79,6 +79,8 @@ pub struct ResourceInfo {
     pub printer_columns: Vec<PrinterColumn>,
     /// The compiled schema, for unknown-field and type checks.
     pub schema: Option<crate::schema::SchemaRef>,
+    /// How objects of this kind merge (server-side apply, strategic merge patch).
+    pub merge: crate::merge::Schema,
 }
 
 impl ResourceInfo {

@@ -1,6 +1,7 @@
-//! What apiserver allocates rather than defaults: a Service's cluster IP and node ports.
-//! Allocated values are never owned by a field manager (apiserver sets them after the
-//! field manager ran), and an update that leaves them out keeps them.
+//! What apiserver allocates or generates rather than defaults: a Service's cluster IP
+//! (and IP families, through [`crate::merge::allocate_service_fields`]) and node ports, and
+//! a Job's selector and pod labels. These are set after the field manager ran, so no
+//! manager owns them, and an update that leaves a Service's allocations out keeps them.
 
 use crate::registry::ResourceInfo;
 use crate::store::Store;
@@ -27,8 +28,32 @@ fn used(store: &Store) -> (BTreeSet<String>, BTreeSet<i64>) {
     (ips, ports)
 }
 
-/// Allocates a new Service's cluster IP (from 10.96.0.0/12) and node ports (30000-32767).
+/// Generates a Job's selector and pod template labels from its uid, unless it selects
+/// manually.
+fn job_selector(obj: &mut Value) {
+    if obj["spec"]["manualSelector"] == true || !obj["spec"]["selector"].is_null() {
+        return;
+    }
+    let uid = crate::meta::uid(obj).to_string();
+    let name = crate::meta::name(obj).to_string();
+    obj["spec"]["selector"] = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
+    let labels = &mut obj["spec"]["template"]["metadata"]["labels"];
+    for (k, v) in [
+        ("batch.kubernetes.io/controller-uid", &uid),
+        ("batch.kubernetes.io/job-name", &name),
+        ("controller-uid", &uid),
+        ("job-name", &name),
+    ] {
+        labels[k] = json!(v);
+    }
+}
+
+/// Allocates a new Service's cluster IP (from 10.96.0.0/12) and node ports (30000-32767),
+/// and generates a new Job's selector. Runs after the object got its uid.
 pub fn on_create(store: &Store, info: &ResourceInfo, obj: &mut Value) {
+    if !info.custom && info.group == "batch" && info.kind == "Job" {
+        job_selector(obj);
+    }
     if !is_service(info) {
         return;
     }
@@ -37,17 +62,15 @@ pub fn on_create(store: &Store, info: &ResourceInfo, obj: &mut Value) {
         return;
     }
     let (ips, ports) = used(store);
+    let ip = (1u32..)
+        .map(|n| format!("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff))
+        .find(|ip| !ips.contains(ip) && !ip.ends_with(".0"))
+        .unwrap_or_else(|| "10.96.0.1".into());
+    if obj["spec"]["clusterIP"].as_str() == Some("") {
+        obj["spec"]["clusterIP"] = Value::Null;
+    }
+    crate::merge::allocate_service_fields(obj, &ip);
     let spec = &mut obj["spec"];
-    if spec["clusterIP"].as_str().unwrap_or_default().is_empty() {
-        let ip = (1u32..)
-            .map(|n| format!("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff))
-            .find(|ip| !ips.contains(ip) && !ip.ends_with(".0"))
-            .unwrap_or_else(|| "10.96.0.1".into());
-        spec["clusterIP"] = json!(ip);
-    }
-    if spec["clusterIPs"].as_array().is_none_or(Vec::is_empty) {
-        spec["clusterIPs"] = json!([spec["clusterIP"].clone()]);
-    }
     if matches!(type_.as_str(), "NodePort" | "LoadBalancer") {
         let mut next = (30000..=32767).filter(|p| !ports.contains(p));
         if let Some(list) = spec["ports"].as_array_mut() {
@@ -67,7 +90,7 @@ pub fn keep_allocated(info: &ResourceInfo, old: &Value, new: &mut Value) {
     if !is_service(info) {
         return;
     }
-    for f in ["clusterIP", "clusterIPs"] {
+    for f in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
         if new["spec"][f].is_null() && !old["spec"][f].is_null() {
             new["spec"][f] = old["spec"][f].clone();
         }

@@ -14,10 +14,11 @@ pub fn create(call: &Call) -> Result<Reply, ApiError> {
     let mut warnings = Vec::new();
     write::settle_namespace(info, &mut obj, call.namespace())?;
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
-    write::prepare_create(info, &mut obj)?;
+    write::strip_for_create(info, &mut obj)?;
     crate::fields::defaults(info, &mut obj);
-    write::validate(info, &obj, None)?;
     crate::fields::on_create(info, &mut obj, &options);
+    write::server_fields_create(info, &mut obj);
+    write::validate(info, &obj, None)?;
     let name = meta::name(&obj).to_string();
     let key = call.key(&name);
     let mut store = call.state.store();

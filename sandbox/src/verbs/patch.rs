@@ -139,8 +139,8 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     }
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
     let sub = call.target.subresource.as_deref();
-    write::prepare_update(info, &old, &mut obj, sub)?;
     crate::fields::defaults(info, &mut obj);
+    write::prepare_update(info, &old, &mut obj, sub)?;
     allocate::keep_allocated(info, &old, &mut obj);
     write::validate(info, &obj, Some(&old))?;
     crate::fields::on_update(info, &old, &mut obj, &options, sub);

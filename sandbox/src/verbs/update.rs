@@ -44,9 +44,9 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
         obj = (*old).clone();
         obj["spec"]["finalizers"] = finalizers;
     } else {
+        crate::fields::defaults(info, &mut obj);
         write::prepare_update(info, &old, &mut obj, sub)?;
     }
-    crate::fields::defaults(info, &mut obj);
     allocate::keep_allocated(info, &old, &mut obj);
     write::validate(info, &obj, Some(&old))?;
     crate::fields::on_update(info, &old, &mut obj, &options, sub);

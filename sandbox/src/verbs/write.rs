@@ -255,9 +255,10 @@ pub fn admit_namespace(
     }
 }
 
-/// The server-owned fields of a new object: uid, creationTimestamp, generation, no
-/// status (kinds with a status subresource), and kind-specific initial state.
-pub fn prepare_create(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+/// Readies a new object before defaulting: no resourceVersion allowed, a name from
+/// `generateName`, no server-owned metadata, and no status for kinds with a status
+/// subresource (it is the controllers').
+pub fn strip_for_create(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
     let meta = meta::metadata_mut(obj);
     if meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|rv| !rv.is_empty()) {
         return Err(ApiError::bad_request(
@@ -282,26 +283,26 @@ pub fn prepare_create(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiErr
     ] {
         meta.remove(f);
     }
-    meta.insert("uid".into(), meta::new_uid().into());
-    meta.insert("creationTimestamp".into(), meta::now().into());
-    if info.tracks_generation {
-        meta.insert("generation".into(), 1.into());
-    }
     if info.status_subresource {
         if let Value::Object(m) = obj {
             m.remove("status");
         }
     }
-    if !info.custom && info.group.is_empty() && info.kind == "Namespace" {
-        let name = meta::name(obj).to_string();
-        let labels = meta::metadata_mut(obj).entry("labels").or_insert_with(|| json!({}));
-        if let Value::Object(l) = labels {
-            l.insert("kubernetes.io/metadata.name".into(), name.into());
-        }
-        obj["spec"] = json!({"finalizers": ["kubernetes"]});
-        obj["status"] = json!({"phase": "Active"});
-    }
     Ok(())
+}
+
+/// The fields apiserver sets on a new object after the field manager ran (so no manager
+/// owns them): uid, creationTimestamp, generation, a Namespace's `kubernetes` finalizer.
+pub fn server_fields_create(info: &ResourceInfo, obj: &mut Value) {
+    let meta = meta::metadata_mut(obj);
+    meta.insert("uid".into(), meta::new_uid().into());
+    meta.insert("creationTimestamp".into(), meta::now().into());
+    if info.tracks_generation {
+        meta.insert("generation".into(), 1.into());
+    }
+    if !info.custom && info.group.is_empty() && info.kind == "Namespace" {
+        obj["spec"]["finalizers"] = json!(["kubernetes"]);
+    }
 }
 
 /// Everything except metadata and status: what a generation bump is about.
