@@ -62,7 +62,9 @@ fn drop_finalizer(c: &Controllers, key: &ObjKey, obj: &Value, finalizer: &str) {
 pub fn orphan(c: &mut Controllers, key: &ObjKey, obj: &Value) {
     let uid = meta::uid(obj).to_string();
     for dep_key in dependents_of(c, &uid) {
-        if let Some(dep) = c.state.store().get(&dep_key).cloned() {
+        // Bound first: the store guard must not live into `update`, which locks again.
+        let dep = c.state.store().get(&dep_key).cloned();
+        if let Some(dep) = dep {
             c.update(&dep_key, &dep, MANAGER, None, |o| without_owner(o, &uid));
         }
     }
