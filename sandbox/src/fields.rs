@@ -155,7 +155,7 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
         write::validate(info, &new, None)?;
         let committed = write::commit(&mut store, key, None, new, options.dry_run)?;
         drop(store);
-        return Ok(Reply::Json { code: 201, body: call.render_one(&committed.object), warnings });
+        return Ok(call.reply(201, committed.object, warnings));
     };
     let mut new =
         merge::apply(Some(&old), &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
@@ -164,5 +164,5 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
     write::validate(info, &new, Some(&old))?;
     let committed = write::commit(&mut store, key, Some(&old), new, options.dry_run)?;
     drop(store);
-    Ok(Reply::Json { code: 200, body: call.render_one(&committed.object), warnings })
+    Ok(call.reply(200, committed.object, warnings))
 }

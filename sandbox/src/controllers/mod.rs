@@ -22,7 +22,7 @@ use crate::state::{Nudge, State};
 use crate::store::{Change, EventType, ObjKey, Signal};
 use crate::verbs::write::{FieldValidation, WriteOptions};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc};
@@ -34,6 +34,8 @@ pub struct Controllers {
     dependents: HashMap<String, BTreeSet<ObjKey>>,
     /// When a workload generation or Job was first seen, for delays.
     first_seen: HashMap<(String, i64), Instant>,
+    /// Objects with a delayed reconcile pending, so that each gets one timer.
+    scheduled: HashSet<ObjKey>,
 }
 
 /// Starts the controllers; they stop when the server shuts down.
@@ -47,6 +49,7 @@ pub fn spawn(
         uids: HashMap::new(),
         dependents: HashMap::new(),
         first_seen: HashMap::new(),
+        scheduled: HashSet::new(),
     };
     tokio::spawn(controllers.run(rx, nudges))
 }
@@ -69,7 +72,10 @@ impl Controllers {
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 nudge = nudges.recv() => match nudge {
-                    Some(Nudge::Object(key)) => self.reconcile(&key),
+                    Some(Nudge::Object(key)) => {
+                        self.scheduled.remove(&key);
+                        self.reconcile(&key);
+                    }
                     Some(Nudge::All) => self.resync(),
                     None => return,
                 },
@@ -234,13 +240,19 @@ impl Controllers {
         self.update(key, obj, manager, Some("status"), |o| o["status"] = status);
     }
 
-    /// Schedules a reconcile of `key` after `delay`.
-    fn after(&self, key: &ObjKey, delay: Duration) {
+    /// Schedules a reconcile of `key` after `delay`, unless one is pending.
+    fn after(&mut self, key: &ObjKey, delay: Duration) {
+        if !self.scheduled.insert(key.clone()) {
+            return;
+        }
         let state = self.state.clone();
         let key = key.clone();
+        let mut shutdown = self.state.shutdown.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            state.nudge(Nudge::Object(key));
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => state.nudge(Nudge::Object(key)),
+                _ = shutdown.wait_for(|s| *s) => {}
+            }
         });
     }
 

@@ -15,7 +15,7 @@ use crate::status::ApiError;
 use crate::verbs::{self, Call, Reply};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State as Extract};
+use axum::extract::{DefaultBodyLimit, Request, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +25,10 @@ use serde_json::Value;
 use std::sync::Arc;
 
 type Shared = Extract<Arc<State>>;
+
+/// The largest request body accepted: kube-apiserver's default (`--max-request-bytes`,
+/// 3 MiB), which large CRDs come close to.
+const MAX_BODY: usize = 3 * 1024 * 1024;
 
 /// The whole API server.
 pub fn router(state: Arc<State>) -> Router {
@@ -39,6 +43,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/openapi/v3/{*path}", get(openapi_doc))
         .nest("/sandbox", controls_api::router())
         .fallback(resource)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), latency))
         .with_state(state)
 }
@@ -195,6 +200,12 @@ async fn handle(
         Reply::Json { code, body, warnings } => json_bytes(
             code,
             serde_json::to_vec(&body).unwrap_or_default(),
+            "application/json",
+            &warnings,
+        ),
+        Reply::Object { code, object, warnings } => json_bytes(
+            code,
+            serde_json::to_vec(object.as_ref()).unwrap_or_default(),
             "application/json",
             &warnings,
         ),

@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The counter's key; `\0` cannot start an object key (groups and resources are DNS names,
 /// and the core group is empty so its keys start with `/`).
@@ -28,10 +29,24 @@ fn decode_key(raw: &[u8]) -> Option<ObjKey> {
 }
 
 impl Persist {
+    /// Opens the database. A previous instance in this process (a restarted sandbox) may
+    /// still hold sled's file lock for a moment while its background threads wind down, so
+    /// a locked database is retried for up to two seconds.
     pub(super) fn open(dir: &Path) -> Result<Self, StoreError> {
-        let tree = sled::open(dir)
-            .map_err(|source| StoreError::Open { path: dir.to_path_buf(), source })?;
-        Ok(Self { tree })
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match sled::open(dir) {
+                Ok(tree) => return Ok(Self { tree }),
+                // sled reports its lock as an `Other` I/O error with this text.
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(source) => return Err(StoreError::Open { path: dir.to_path_buf(), source }),
+            }
+        }
     }
 
     pub(super) fn load(&self) -> Result<(u64, BTreeMap<ObjKey, Arc<Value>>), StoreError> {

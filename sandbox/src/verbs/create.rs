@@ -33,5 +33,5 @@ pub fn create(call: &Call) -> Result<Reply, ApiError> {
     allocate::on_create(&store, info, &mut obj);
     let committed = write::commit(&mut store, key, None, obj, options.dry_run)?;
     drop(store);
-    Ok(Reply::Json { code: 201, body: call.render_one(&committed.object), warnings })
+    Ok(call.reply(201, committed.object, warnings))
 }

@@ -8,5 +8,5 @@ pub fn get(call: &Call) -> Result<Reply, ApiError> {
     let info = call.info();
     let obj = call.state.store().get(&call.key(call.name())).cloned();
     let obj = obj.ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
-    Ok(Reply::ok(call.render_one(&present(info, &obj))))
+    Ok(call.reply(200, present(info, &obj), Vec::new()))
 }

@@ -70,6 +70,15 @@ impl Call {
         self.target.name.as_deref().unwrap_or("")
     }
 
+    /// The reply carrying one object in the negotiated representation (the object itself
+    /// is serialized from the shared value, not copied).
+    pub fn reply(&self, code: u16, obj: Arc<Value>, warnings: Vec<String>) -> Reply {
+        match self.repr {
+            Representation::Object => Reply::Object { code, object: obj, warnings },
+            _ => Reply::Json { code, body: self.render_one(&obj), warnings },
+        }
+    }
+
     /// Renders one object in the negotiated representation.
     pub fn render_one(&self, obj: &Value) -> Value {
         match self.repr {
@@ -97,6 +106,15 @@ pub enum Reply {
         code: u16,
         /// The document.
         body: Value,
+        /// `Warning: 299` messages.
+        warnings: Vec<String>,
+    },
+    /// One stored object, serialized as it is.
+    Object {
+        /// HTTP status code.
+        code: u16,
+        /// The object.
+        object: Arc<Value>,
         /// `Warning: 299` messages.
         warnings: Vec<String>,
     },
@@ -152,6 +170,8 @@ pub fn present(info: &ResourceInfo, obj: &Arc<Value>) -> Arc<Value> {
 pub async fn dispatch(call: Call, verb: &str) -> Result<Reply, ApiError> {
     let sub = call.target.subresource.clone();
     match (verb, sub.as_deref()) {
+        // A Namespace's `/finalize` only takes updates.
+        ("get" | "patch", Some("finalize")) => Err(ApiError::method_not_allowed()),
         ("get", Some("scale")) => scale::get(&call),
         ("update" | "patch", Some("scale")) => scale::write(&call, verb),
         ("get", _) => get::get(&call),

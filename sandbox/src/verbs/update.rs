@@ -52,5 +52,5 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
     crate::fields::on_update(info, &old, &mut obj, &options, sub);
     let committed = write::commit(&mut store, key, Some(&old), obj, options.dry_run)?;
     drop(store);
-    Ok(Reply::Json { code: 200, body: call.render_one(&committed.object), warnings })
+    Ok(call.reply(200, committed.object, warnings))
 }

@@ -305,16 +305,17 @@ pub fn server_fields_create(info: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// Everything except metadata and status: what a generation bump is about.
-fn spec_part(obj: &Value) -> Map<String, Value> {
-    obj.as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// Whether everything except metadata and status is equal: what a generation bump is
+/// about. Compared in place, without copying either object.
+fn same_spec(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return a == b };
+    let rest = |m: &'_ Map<String, Value>| {
+        m.iter().filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status")).count()
+    };
+    rest(a) == rest(b)
+        && a.iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
+            .all(|(k, v)| b.get(k) == Some(v))
 }
 
 /// The server-owned fields of an updated object, taken from the stored one; `status`
@@ -359,7 +360,8 @@ pub fn prepare_update(
         }
         return Ok(());
     }
-    let old_meta = meta::metadata(old).cloned().unwrap_or_default();
+    let empty = Map::new();
+    let old_meta = meta::metadata(old).unwrap_or(&empty);
     {
         let meta = meta::metadata_mut(new);
         for f in [
@@ -412,7 +414,7 @@ pub fn prepare_update(
     if info.kind == "Namespace" && !info.custom {
         new["spec"] = old["spec"].clone();
     }
-    if info.tracks_generation && spec_part(old) != spec_part(new) {
+    if info.tracks_generation && !same_spec(old, new) {
         meta::metadata_mut(new).insert("generation".into(), (meta::generation(old) + 1).into());
     }
     Ok(())
@@ -453,14 +455,11 @@ pub fn commit(
     dry_run: bool,
 ) -> Result<Committed, ApiError> {
     if let Some(old) = old {
-        let mut same = new.clone();
-        meta::metadata_mut(&mut same)
-            .insert("resourceVersion".into(), meta::meta_str(old, "resourceVersion").into());
-        if same == **old {
-            return Ok(Committed { object: old.clone(), created: false });
-        }
         meta::metadata_mut(&mut new)
             .insert("resourceVersion".into(), meta::meta_str(old, "resourceVersion").into());
+        if new == **old {
+            return Ok(Committed { object: old.clone(), created: false });
+        }
     }
     // A Namespace also waits for its `spec.finalizers` (the namespace controller's).
     let is_namespace = key.group.is_empty() && key.resource == "namespaces";
