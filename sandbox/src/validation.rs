@@ -136,14 +136,14 @@ fn workload_errors(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
                 "`selector` does not match template `labels`",
             ));
         }
-        if let Some(old) = old {
-            if old["spec"]["selector"] != *selector {
-                errs.push(FieldError::invalid(
-                    "spec.selector",
-                    "v1.LabelSelector{...}",
-                    "field is immutable",
-                ));
-            }
+        if let Some(old) = old
+            && old["spec"]["selector"] != *selector
+        {
+            errs.push(FieldError::invalid(
+                "spec.selector",
+                "v1.LabelSelector{...}",
+                "field is immutable",
+            ));
         }
     }
     errs

@@ -82,10 +82,10 @@ pub fn foreground(c: &mut Controllers, key: &ObjKey, obj: &Value) {
     for dep_key in deps {
         let Some(info) = c.state.resource(&dep_key.group, &dep_key.resource) else { continue };
         let mut store = c.state.store();
-        if let Err(e) = delete_object(&mut store, &info, &dep_key, Propagation::Foreground, false) {
-            if e.code != 404 {
-                tracing::warn!(object = %dep_key.name, error = %e, "foreground deletion of a dependent failed");
-            }
+        if let Err(e) = delete_object(&mut store, &info, &dep_key, Propagation::Foreground, false)
+            && e.code != 404
+        {
+            tracing::warn!(object = %dep_key.name, error = %e, "foreground deletion of a dependent failed");
         }
     }
 }

@@ -16,9 +16,7 @@ use super::conflict::{Conflict, InvalidApply};
 use super::defaults::apply_defaults;
 use super::fieldset::FieldSet;
 use super::fieldset::path::values_equal;
-use super::managed::{
-    Entry, Managed, ManagerKey, Operation, set_managed_fields, strip_managed_fields,
-};
+use super::managed::{Entry, Managed, ManagerKey, Operation, set_managed_fields, strip_managed_fields};
 use super::schema::Schema;
 use super::typed::{ensure_named_fields_are_members, merge, remove_items, to_field_set, validate};
 use serde_json::{Value, json};
@@ -73,11 +71,7 @@ impl ApplyError {
 /// Applies `config` to `live` (`None` creates) and returns the new object with
 /// `metadata.managedFields` updated. Defaults of built-in kinds are applied to the result when
 /// the object changed; server-set metadata (uid, resourceVersion, timestamps) is the caller's.
-pub fn apply(
-    live: Option<&Value>,
-    config: &Value,
-    req: &ApplyRequest,
-) -> Result<Value, ApplyError> {
+pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result<Value, ApplyError> {
     let schema = req.schema;
     check_config(config, req)?;
     let mut config = config.clone();
@@ -97,8 +91,8 @@ pub fn apply(
         }
     }
 
-    let merged =
-        merge(schema, schema.root(), live_obj.as_ref(), Some(&config)).unwrap_or_else(|| json!({}));
+    let merged = merge(schema, schema.root(), live_obj.as_ref(), Some(&config))
+        .unwrap_or_else(|| json!({}));
     let key = applier_key(req);
     let set = to_field_set(schema, schema.root(), &config).recursive_difference(&ignored);
     let last = managed.get(&key).map(|e| e.set.clone());
@@ -154,9 +148,7 @@ fn applier_key(req: &ApplyRequest) -> ManagerKey {
 /// The checks kube-apiserver makes before merging.
 fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> {
     let Some(map) = config.as_object() else {
-        return Err(InvalidApply::bad_request(
-            "error decoding YAML: the applied object is not a map",
-        ));
+        return Err(InvalidApply::bad_request("error decoding YAML: the applied object is not a map"));
     };
     let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if api_version != req.api_version {
@@ -199,14 +191,8 @@ fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> 
 
 /// An object that exists but has no managedFields: kube-apiserver first records all its fields
 /// for a `before-first-apply` updater, so that they are not silently taken over.
-fn before_first_apply(
-    schema: &Schema,
-    live: &Value,
-    req: &ApplyRequest,
-    ignored: &FieldSet,
-) -> Managed {
-    let c =
-        super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
+fn before_first_apply(schema: &Schema, live: &Value, req: &ApplyRequest, ignored: &FieldSet) -> Managed {
+    let c = super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
     let set = c.modified.union(&c.added).difference(&c.removed).difference(&strip_set());
     let mut managed = Managed::default();
     if !set.is_empty() {
@@ -231,8 +217,7 @@ fn before_first_apply(
 fn prune(schema: &Schema, merged: &Value, managed: &Managed, last: &FieldSet) -> Value {
     let root = schema.root();
     let ensure = |s: &FieldSet| ensure_named_fields_are_members(schema, root, s);
-    let remove =
-        |v: &Value, s: &FieldSet| remove_items(schema, root, v, s).unwrap_or_else(|| json!({}));
+    let remove = |v: &Value, s: &FieldSet| remove_items(schema, root, v, s).unwrap_or_else(|| json!({}));
     let last = ensure(last);
     let pruned = remove(merged, &last);
     let owned = managed.entries.iter().fold(FieldSet::new(), |acc, e| acc.union(&e.set));

@@ -195,7 +195,7 @@ impl Registry {
             |g: &str| builtin::GROUP_ORDER.iter().position(|b| *b == g).unwrap_or(usize::MAX);
         groups.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
         for (_, versions) in &mut groups {
-            versions.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+            versions.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
         }
         groups
     }
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn versions_sort_by_kubernetes_priority() {
         let mut v = vec!["v1beta1", "v1", "v1alpha1", "v2", "v1beta2", "foo"];
-        v.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+        v.sort_by_key(|x| std::cmp::Reverse(version_priority(x)));
         assert_eq!(v, vec!["v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "foo"]);
     }
 }

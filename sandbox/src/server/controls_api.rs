@@ -30,8 +30,8 @@ fn bad(message: impl std::fmt::Display) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(json!({"error": message.to_string()}))).into_response()
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad(format!("invalid body: {e}")))
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid body: {e}"))))
 }
 
 async fn requests(Extract(state): Shared) -> Response {
@@ -56,7 +56,7 @@ struct Latency {
 async fn set_latency(Extract(state): Shared, body: Bytes) -> Response {
     let req: Latency = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     match parse_duration(&req.latency) {
         Ok(d) => {
@@ -74,7 +74,7 @@ async fn errors(Extract(state): Shared) -> Response {
 async fn inject(Extract(state): Shared, body: Bytes) -> Response {
     let injection: ErrorInjection = match parse(&body) {
         Ok(i) => i,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if injection.count == 0 || !(400..600).contains(&injection.code) {
         return bad("an injection needs a count > 0 and an error code between 400 and 599");
@@ -101,7 +101,7 @@ async fn fail_rollout(Extract(state): Shared, body: Bytes) -> Response {
             state.nudge(Nudge::All);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(resp) => resp,
+        Err(resp) => *resp,
     }
 }
 
@@ -112,7 +112,7 @@ async fn fail_job(Extract(state): Shared, body: Bytes) -> Response {
             state.nudge(Nudge::All);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(resp) => resp,
+        Err(resp) => *resp,
     }
 }
 

@@ -74,10 +74,10 @@ pub fn parse(path: &str, registry: &Registry) -> Result<Route, PathError> {
                   namespace: Option<&str>,
                   name: Option<&str>,
                   sub: Option<&str>| {
-        if let Some(s) = sub {
-            if !known_subresource(&info, s) {
-                return Err(PathError::NotFound);
-            }
+        if let Some(s) = sub
+            && !known_subresource(&info, s)
+        {
+            return Err(PathError::NotFound);
         }
         Ok(Route::Resource(Target {
             info,

@@ -75,10 +75,10 @@ pub fn on_create(store: &Store, info: &ResourceInfo, obj: &mut Value) {
         let mut next = (30000..=32767).filter(|p| !ports.contains(p));
         if let Some(list) = spec["ports"].as_array_mut() {
             for p in list {
-                if p["nodePort"].is_null() {
-                    if let Some(np) = next.next() {
-                        p["nodePort"] = json!(np);
-                    }
+                if p["nodePort"].is_null()
+                    && let Some(np) = next.next()
+                {
+                    p["nodePort"] = json!(np);
                 }
             }
         }
@@ -98,12 +98,11 @@ pub fn keep_allocated(info: &ResourceInfo, old: &Value, new: &mut Value) {
     let old_ports = old["spec"]["ports"].as_array().cloned().unwrap_or_default();
     if let Some(list) = new["spec"]["ports"].as_array_mut() {
         for p in list {
-            if p["nodePort"].is_null() {
-                if let Some(o) =
+            if p["nodePort"].is_null()
+                && let Some(o) =
                     old_ports.iter().find(|o| o["port"] == p["port"] && !o["nodePort"].is_null())
-                {
-                    p["nodePort"] = o["nodePort"].clone();
-                }
+            {
+                p["nodePort"] = o["nodePort"].clone();
             }
         }
     }

@@ -76,10 +76,10 @@ pub fn page(call: &Call, selection: &Selection, limit: Option<usize>) -> Result<
     let mut last = None;
     for (key, obj) in store.range(&info.group, &info.plural, namespace) {
         // Compared as a pair, in the store's order (as strings, `a-b/x` < `a/y`).
-        if let Some((ns, name)) = &start {
-            if (key.namespace.as_str(), key.name.as_str()) <= (ns.as_str(), name.as_str()) {
-                continue;
-            }
+        if let Some((ns, name)) = &start
+            && (key.namespace.as_str(), key.name.as_str()) <= (ns.as_str(), name.as_str())
+        {
+            continue;
         }
         if !selection.matches(obj) {
             continue;

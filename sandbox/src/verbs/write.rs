@@ -53,20 +53,20 @@ impl WriteOptions {
             }
         };
         let explicit = call.query.field_manager.clone().filter(|m| !m.is_empty());
-        if let Some(m) = &explicit {
-            if m.len() > 128 {
-                return Err(ApiError::invalid(
-                    "meta.k8s.io",
-                    options_kind,
-                    "",
-                    &[FieldError {
-                        kind: crate::status::FieldErrorKind::Invalid,
-                        field: "fieldManager".into(),
-                        value: None,
-                        detail: "Too long: may not be more than 128 bytes".into(),
-                    }],
-                ));
-            }
+        if let Some(m) = &explicit
+            && m.len() > 128
+        {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                options_kind,
+                "",
+                &[FieldError {
+                    kind: crate::status::FieldErrorKind::Invalid,
+                    field: "fieldManager".into(),
+                    value: None,
+                    detail: "Too long: may not be more than 128 bytes".into(),
+                }],
+            ));
         }
         // apiserver names an unnamed manager after the user agent's program name.
         let derived = call.user_agent.split('/').next().unwrap_or_default().to_string();
@@ -265,13 +265,12 @@ pub fn strip_for_create(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiE
             "resourceVersion should not be set on objects to be created",
         ));
     }
-    if meta.get("name").and_then(Value::as_str).unwrap_or_default().is_empty() {
-        if let Some(prefix) =
+    if meta.get("name").and_then(Value::as_str).unwrap_or_default().is_empty()
+        && let Some(prefix) =
             meta.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty())
-        {
-            let name = format!("{prefix}{}", meta::random_suffix());
-            meta.insert("name".into(), name.into());
-        }
+    {
+        let name = format!("{prefix}{}", meta::random_suffix());
+        meta.insert("name".into(), name.into());
     }
     for f in [
         "uid",
@@ -283,10 +282,10 @@ pub fn strip_for_create(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiE
     ] {
         meta.remove(f);
     }
-    if info.status_subresource {
-        if let Value::Object(m) = obj {
-            m.remove("status");
-        }
+    if info.status_subresource
+        && let Value::Object(m) = obj
+    {
+        m.remove("status");
     }
     Ok(())
 }
@@ -378,10 +377,10 @@ pub fn prepare_update(
             };
         }
         meta.remove("selfLink");
-        if !meta.contains_key("managedFields") {
-            if let Some(mf) = old_meta.get("managedFields") {
-                meta.insert("managedFields".into(), mf.clone());
-            }
+        if !meta.contains_key("managedFields")
+            && let Some(mf) = old_meta.get("managedFields")
+        {
+            meta.insert("managedFields".into(), mf.clone());
         }
     }
     if meta::is_deleting(old) {
@@ -403,13 +402,13 @@ pub fn prepare_update(
             ));
         }
     }
-    if info.status_subresource {
-        if let Value::Object(m) = new {
-            match old.get("status") {
-                Some(s) => m.insert("status".into(), s.clone()),
-                None => m.remove("status"),
-            };
-        }
+    if info.status_subresource
+        && let Value::Object(m) = new
+    {
+        match old.get("status") {
+            Some(s) => m.insert("status".into(), s.clone()),
+            None => m.remove("status"),
+        };
     }
     if info.kind == "Namespace" && !info.custom {
         new["spec"] = old["spec"].clone();

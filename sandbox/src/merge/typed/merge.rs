@@ -7,12 +7,7 @@ use crate::merge::schema::{Atom, ListType, NodeId, Schema};
 use serde_json::{Map, Value};
 
 /// Merges `rhs` (the config) into `lhs` (the live value). `None` when both are absent.
-pub(crate) fn merge(
-    schema: &Schema,
-    id: NodeId,
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
-) -> Option<Value> {
+pub(crate) fn merge(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Option<&Value>) -> Option<Value> {
     if lhs.is_none() && rhs.is_none() {
         return None;
     }
@@ -83,11 +78,8 @@ mod tests {
             {"name": "b", "image": "b:1"}]}});
         let config = json!({"spec": {"containers": [{"name": "a", "args": ["z"]}]}});
         let out = merge(&s, s.root(), Some(&live), Some(&config)).unwrap();
-        assert_eq!(
-            out,
-            json!({"spec": {"containers": [
+        assert_eq!(out, json!({"spec": {"containers": [
             {"name": "a", "image": "a:1", "args": ["z"]},
-            {"name": "b", "image": "b:1"}]}})
-        );
+            {"name": "b", "image": "b:1"}]}}));
     }
 }
