@@ -74,8 +74,8 @@ impl ApplyError {
 pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result<Value, ApplyError> {
     let schema = req.schema;
     check_config(config, req)?;
-    let mut config = config.clone();
-    drop_reset_fields(&mut config, schema, req.subresource);
+    let config = drop_reset_fields(config, schema, req.subresource);
+    let config = config.as_ref();
     let ignored = reset_set(schema, req.subresource);
 
     let mut live_obj = live.cloned();
@@ -91,10 +91,10 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
         }
     }
 
-    let merged = merge(schema, schema.root(), live_obj.as_ref(), Some(&config))
+    let merged = merge(schema, schema.root(), live_obj.as_ref(), Some(config))
         .unwrap_or_else(|| json!({}));
     let key = applier_key(req);
-    let set = to_field_set(schema, schema.root(), &config).recursive_difference(&ignored);
+    let set = to_field_set(schema, schema.root(), config).recursive_difference(&ignored);
     let last = managed.get(&key).map(|e| e.set.clone());
     let previous_time = managed.get(&key).and_then(|e| e.time.clone());
     managed.entries.retain(|e| e.key != key);
@@ -105,8 +105,11 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
         set,
         original: None,
     });
+    // Nothing can be pruned when every path applied last time is applied again.
     let new = match &last {
-        Some(last) if !last.is_empty() => prune(schema, &merged, &managed, last),
+        Some(last) if !last.difference(&managed.entries.last().expect("pushed").set).is_empty() => {
+            prune(schema, &merged, &managed, last)
+        }
         _ => merged,
     };
 
@@ -193,7 +196,7 @@ fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> 
 /// for a `before-first-apply` updater, so that they are not silently taken over.
 fn before_first_apply(schema: &Schema, live: &Value, req: &ApplyRequest, ignored: &FieldSet) -> Managed {
     let c = super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
-    let set = c.modified.union(&c.added).difference(&c.removed).difference(&strip_set());
+    let set = c.modified.union(&c.added).difference(&c.removed).difference(strip_set());
     let mut managed = Managed::default();
     if !set.is_empty() {
         managed.entries.push(Entry {
@@ -244,9 +247,8 @@ fn conflicts(managed: &Managed, found: &[(ManagerKey, FieldSet)]) -> Vec<Conflic
 
 /// Strips untracked metadata from the applier's set, dropping the entry if nothing is left.
 fn strip_applier(managed: &mut Managed, key: &ManagerKey) {
-    let strip = strip_set();
     if let Some(e) = managed.get_mut(key) {
-        e.set = e.set.difference(&strip);
+        e.set = e.set.difference(strip_set());
     }
     managed.drop_empty();
 }

@@ -61,7 +61,7 @@ pub fn record_update(old: Option<&Value>, new: &Value, req: &UpdateRequest) -> V
         .union(&c.added)
         .difference(&c.removed)
         .recursive_difference(&ignored)
-        .difference(&strip_set());
+        .difference(strip_set());
     if !set.is_empty() {
         match managed.get_mut(&key) {
             Some(e) => {

@@ -45,6 +45,13 @@ fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, c: &mut Compariso
 }
 
 fn walk(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Option<&Value>, path: &mut Path, c: &mut Comparison) {
+    // Equal subtrees contribute nothing; most of an object is unchanged.
+    if let (Some(a), Some(b)) = (lhs, rhs)
+        && (a.is_object() || a.is_array())
+        && values_equal(a, b)
+    {
+        return;
+    }
     match schema.atom2(id, lhs, rhs) {
         Atom::Scalar => return leaf(lhs, rhs, path, c),
         Atom::List(l) => {

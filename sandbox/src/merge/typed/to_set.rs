@@ -81,12 +81,36 @@ pub(crate) fn validate(schema: &Schema, id: NodeId, v: &Value) -> Vec<String> {
     errs
 }
 
-fn walk_validate(schema: &Schema, id: NodeId, v: &Value, path: &mut Path, errs: &mut Vec<String>) {
+/// A step of the validation path; fields are borrowed so that valid objects cost no
+/// allocation per field.
+enum Seg<'a> {
+    Field(&'a str),
+    Item(PathElement),
+}
+
+fn display(path: &[Seg<'_>]) -> String {
+    let owned: Path = path
+        .iter()
+        .map(|s| match s {
+            Seg::Field(f) => PathElement::Field(f.to_string()),
+            Seg::Item(pe) => pe.clone(),
+        })
+        .collect();
+    DisplayPath(&owned).to_string()
+}
+
+fn walk_validate<'a>(
+    schema: &Schema,
+    id: NodeId,
+    v: &'a Value,
+    path: &mut Vec<Seg<'a>>,
+    errs: &mut Vec<String>,
+) {
     match schema.atom(id, Some(v)) {
         Atom::Object(o) if !o.atomic => {
             if let Value::Object(map) = v {
                 for (k, val) in map {
-                    path.push(PathElement::Field(k.clone()));
+                    path.push(Seg::Field(k));
                     walk_validate(schema, schema.field(o, k).0, val, path, errs);
                     path.pop();
                 }
@@ -97,12 +121,12 @@ fn walk_validate(schema: &Schema, id: NodeId, v: &Value, path: &mut Path, errs: 
             let mut seen: Vec<PathElement> = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 match item_pe(l, item) {
-                    Err(e) => errs.push(format!("{}: element {i}: {e}", DisplayPath(path))),
+                    Err(e) => errs.push(format!("{}: element {i}: {e}", display(path))),
                     Ok(pe) if seen.contains(&pe) => {
-                        errs.push(format!("{}: duplicate entries for key {pe}", DisplayPath(path)));
+                        errs.push(format!("{}: duplicate entries for key {pe}", display(path)));
                     }
                     Ok(pe) => {
-                        path.push(pe.clone());
+                        path.push(Seg::Item(pe.clone()));
                         walk_validate(schema, l.elem, item, path, errs);
                         path.pop();
                         seen.push(pe);
