@@ -16,9 +16,9 @@ use super::conflict::{Conflict, InvalidApply};
 use super::defaults::apply_defaults;
 use super::fieldset::FieldSet;
 use super::fieldset::path::values_equal;
-use super::managed::{Entry, Managed, ManagerKey, Operation, set_managed_fields, strip_managed_fields};
+use super::managed::{Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, set_managed_fields};
 use super::schema::Schema;
-use super::typed::{ensure_named_fields_are_members, merge, remove_items, to_field_set, validate};
+use super::typed::{ensure_named_fields_are_members, merge_into, remove_items, to_field_set, validate};
 use serde_json::{Value, json};
 
 /// One server-side apply request.
@@ -78,36 +78,43 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
     let config = config.as_ref();
     let ignored = reset_set(schema, req.subresource);
 
-    let mut live_obj = live.cloned();
-    let mut managed = match &live_obj {
+    let live_obj = live.map(clone_without_managed_fields);
+    let mut managed = match live {
         Some(l) => Managed::decode(l)
             .map_err(|e| InvalidApply::internal(format!("failed to decode managed fields: {e}")))?,
         None => Managed::default(),
     };
-    if let Some(l) = live_obj.as_mut() {
-        strip_managed_fields(l);
-        if managed.is_empty() {
-            managed = before_first_apply(schema, l, req, &ignored);
-        }
+    if let Some(l) = &live_obj
+        && managed.is_empty()
+    {
+        managed = before_first_apply(schema, l, req, &ignored);
     }
 
-    let merged = merge(schema, schema.root(), live_obj.as_ref(), Some(config))
-        .unwrap_or_else(|| json!({}));
+    let merged = match &live_obj {
+        Some(l) => {
+            let mut merged = l.clone();
+            merge_into(schema, schema.root(), &mut merged, config);
+            merged
+        }
+        None => config.clone(),
+    };
     let key = applier_key(req);
-    let set = to_field_set(schema, schema.root(), config).recursive_difference(&ignored);
-    let last = managed.get(&key).map(|e| e.set.clone());
-    let previous_time = managed.get(&key).and_then(|e| e.time.clone());
-    managed.entries.retain(|e| e.key != key);
+    let mut set = to_field_set(schema, schema.root(), config);
+    set.remove_all_recursive(&ignored);
+    let previous = managed.entries.iter().position(|e| e.key == key).map(|i| managed.entries.remove(i));
+    let last = previous.as_ref().map(|e| e.set.clone());
+    let (time, original) = previous.map(|e| (e.time, e.original)).unwrap_or_default();
+    // The original encoding is kept if the stripped set ends up unchanged (see strip_applier).
     managed.entries.push(Entry {
         key: key.clone(),
         api_version: req.api_version.to_string(),
-        time: previous_time,
+        time,
         set,
         original: None,
     });
     // Nothing can be pruned when every path applied last time is applied again.
     let new = match &last {
-        Some(last) if !last.difference(&managed.entries.last().expect("pushed").set).is_empty() => {
+        Some(last) if !last.is_subset_of(&managed.entries.last().expect("pushed").set) => {
             prune(schema, &merged, &managed, last)
         }
         _ => merged,
@@ -120,7 +127,7 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
         return Err(ApplyError::Conflicts(conflicts(&managed, &takeover.conflicts)));
     }
     take_over(&mut managed, &takeover, &key);
-    strip_applier(&mut managed, &key);
+    strip_applier(&mut managed, &key, last.as_ref(), original);
 
     let changed = live_obj.as_ref().is_none_or(|l| !values_equal(l, &new));
     let mut out = if changed {
@@ -135,7 +142,7 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
     } else {
         live_obj.unwrap_or(empty)
     };
-    set_managed_fields(&mut out, &managed);
+    set_managed_fields(&mut out, managed);
     Ok(out)
 }
 
@@ -245,10 +252,14 @@ fn conflicts(managed: &Managed, found: &[(ManagerKey, FieldSet)]) -> Vec<Conflic
     out
 }
 
-/// Strips untracked metadata from the applier's set, dropping the entry if nothing is left.
-fn strip_applier(managed: &mut Managed, key: &ManagerKey) {
+/// Strips untracked metadata from the applier's set, dropping the entry if nothing is left;
+/// keeps the previous `fieldsV1` encoding when the set is the same as last time.
+fn strip_applier(managed: &mut Managed, key: &ManagerKey, last: Option<&FieldSet>, original: Option<Value>) {
     if let Some(e) = managed.get_mut(key) {
-        e.set = e.set.difference(strip_set());
+        e.set.remove_all(strip_set());
+        if last == Some(&e.set) {
+            e.original = original;
+        }
     }
     managed.drop_empty();
 }

@@ -134,11 +134,16 @@ pub(crate) fn take_over(managed: &mut Managed, takeover: &Takeover, workflow: &M
         if &e.key == workflow {
             continue;
         }
-        if let Some((_, c)) = takeover.conflicts.iter().find(|(k, _)| k == &e.key) {
-            e.set = e.set.difference(c);
-        }
-        if !takeover.comparison.removed.is_empty() {
-            e.set = e.set.difference(&takeover.comparison.removed);
+        let conflicts = takeover.conflicts.iter().find(|(k, _)| k == &e.key).map(|(_, c)| c);
+        let removed = &takeover.comparison.removed;
+        let touched = conflicts.is_some() || !e.set.intersection(removed).is_empty();
+        if touched {
+            let mut s = e.set.clone();
+            if let Some(c) = conflicts {
+                s.remove_all(c);
+            }
+            s.remove_all(removed);
+            e.set_fields(s);
         }
     }
     managed.drop_empty();

@@ -65,6 +65,71 @@ pub(crate) fn merge(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Optio
     }
 }
 
+/// Merges `rhs` into `lhs` in place: the same result as [`merge`], without rebuilding the
+/// parts of `lhs` the configuration does not touch. `rhs` must have no duplicate list keys.
+pub(crate) fn merge_into(schema: &Schema, id: NodeId, lhs: &mut Value, rhs: &Value) {
+    match schema.atom2(id, Some(lhs), Some(rhs)) {
+        Atom::Scalar => *lhs = rhs.clone(),
+        Atom::List(l) => {
+            if l.list_type == ListType::Atomic || both_empty(Some(lhs), Some(rhs)) {
+                *lhs = rhs.clone();
+                return;
+            }
+            let Value::Array(ritems) = rhs else { return };
+            let mut litems = match std::mem::take(lhs) {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            };
+            let lpes: Vec<_> = litems.iter().map(|i| super::item_pe(l, i).ok()).collect();
+            let ri = index_items(l, ritems);
+            // First occurrence of each key on the left, as index_items keeps.
+            let mut lfirst: Vec<(crate::merge::fieldset::PathElement, usize)> = Vec::new();
+            for (i, pe) in lpes.iter().enumerate() {
+                if let Some(pe) = pe
+                    && !lfirst.iter().any(|(p, _)| p == pe)
+                {
+                    lfirst.push((pe.clone(), i));
+                }
+            }
+            let lkeys: Vec<_> = lfirst.iter().map(|(p, _)| p.clone()).collect();
+            let rkeys: Vec<_> = ri.iter().map(|(p, _)| p.clone()).collect();
+            let mut out = Vec::with_capacity(litems.len().max(ritems.len()));
+            for (a, b) in interleave(&lkeys, &rkeys) {
+                let left = a.map(|i| std::mem::take(&mut litems[lfirst[i].1]));
+                match (left, b) {
+                    (Some(mut item), Some(r)) => {
+                        merge_into(schema, l.elem, &mut item, ri[r].1);
+                        out.push(item);
+                    }
+                    (Some(item), None) => out.push(item),
+                    (None, Some(r)) => out.push(ri[r].1.clone()),
+                    (None, None) => {}
+                }
+            }
+            *lhs = Value::Array(out);
+        }
+        Atom::Object(o) => {
+            if o.atomic || both_empty(Some(lhs), Some(rhs)) {
+                *lhs = rhs.clone();
+                return;
+            }
+            let Value::Object(rm) = rhs else { return };
+            if !lhs.is_object() {
+                *lhs = Value::Object(Map::new());
+            }
+            let Value::Object(lm) = lhs else { return };
+            for (k, rv) in rm {
+                match lm.get_mut(k) {
+                    Some(lv) => merge_into(schema, schema.field(o, k).0, lv, rv),
+                    None => {
+                        lm.insert(k.clone(), rv.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +146,8 @@ mod tests {
         assert_eq!(out, json!({"spec": {"containers": [
             {"name": "a", "image": "a:1", "args": ["z"]},
             {"name": "b", "image": "b:1"}]}}));
+        let mut in_place = live.clone();
+        merge_into(&s, s.root(), &mut in_place, &config);
+        assert_eq!(in_place, out);
     }
 }
