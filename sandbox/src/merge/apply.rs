@@ -77,73 +77,93 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
     let config = drop_reset_fields(config, schema, req.subresource);
     let config = config.as_ref();
     let ignored = reset_set(schema, req.subresource);
-
-    let live_obj = live.map(clone_without_managed_fields);
-    let mut managed = match live {
-        Some(l) => Managed::decode(l)
-            .map_err(|e| InvalidApply::internal(format!("failed to decode managed fields: {e}")))?,
-        None => Managed::default(),
+    let key = applier_key(req);
+    let mut managed = live_managed(live, req, &ignored)?;
+    let previous = managed.entries.iter().position(|e| e.key == key).map(|i| managed.entries.remove(i));
+    let mut set = to_field_set(schema, schema.root(), config);
+    set.remove_all_recursive(&ignored);
+    let (last, time, original) = match previous {
+        Some(e) => (Some(e.set), e.time, e.original),
+        None => (None, None, None),
     };
-    if let Some(l) = &live_obj
-        && managed.is_empty()
-    {
-        managed = before_first_apply(schema, l, req, &ignored);
-    }
+    let api_version = req.api_version.to_string();
+    managed.entries.push(Entry { key: key.clone(), api_version, time, set, original: None });
+    let new = merge_and_prune(schema, live, config, &managed, last.as_ref());
 
-    let merged = match &live_obj {
+    // Only other managers can conflict or lose fields; a sole applier skips the comparison.
+    if managed.entries.iter().any(|e| e.key != key) {
+        let old = live.map(clone_without_managed_fields).unwrap_or_else(|| json!({}));
+        let takeover = find_takeovers(schema, &old, &new, &managed, &key, &ignored);
+        if !req.force && !takeover.conflicts.is_empty() {
+            return Err(ApplyError::Conflicts(conflicts(&managed, &takeover.conflicts)));
+        }
+        take_over(&mut managed, &takeover, &key);
+    }
+    strip_applier(&mut managed, &key, last.as_ref(), original);
+
+    let mut out = new;
+    if live.is_none_or(|l| !equal_ignoring_managed_fields(l, &out)) {
+        if let Some(e) = managed.get_mut(&key) {
+            e.time = Some(req.now.to_string());
+        }
+        strip_nulls(&mut out);
+        let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
+        apply_defaults(req.api_version, kind, &mut out);
+    }
+    set_managed_fields(&mut out, managed);
+    Ok(out)
+}
+
+/// The live object's managedFields, or a `before-first-apply` entry for a live object that has
+/// none.
+fn live_managed(live: Option<&Value>, req: &ApplyRequest, ignored: &FieldSet) -> Result<Managed, InvalidApply> {
+    let Some(live) = live else { return Ok(Managed::default()) };
+    let managed = Managed::decode(live)
+        .map_err(|e| InvalidApply::internal(format!("failed to decode managed fields: {e}")))?;
+    if !managed.is_empty() {
+        return Ok(managed);
+    }
+    Ok(before_first_apply(req.schema, &clone_without_managed_fields(live), req, ignored))
+}
+
+/// The live object with the configuration merged in and what the applier dropped pruned.
+/// Nothing can be pruned when every path applied last time is applied again.
+fn merge_and_prune(schema: &Schema, live: Option<&Value>, config: &Value, managed: &Managed, last: Option<&FieldSet>) -> Value {
+    let merged = match live {
         Some(l) => {
-            let mut merged = l.clone();
+            let mut merged = clone_without_managed_fields(l);
             merge_into(schema, schema.root(), &mut merged, config);
             merged
         }
         None => config.clone(),
     };
-    let key = applier_key(req);
-    let mut set = to_field_set(schema, schema.root(), config);
-    set.remove_all_recursive(&ignored);
-    let previous = managed.entries.iter().position(|e| e.key == key).map(|i| managed.entries.remove(i));
-    let last = previous.as_ref().map(|e| e.set.clone());
-    let (time, original) = previous.map(|e| (e.time, e.original)).unwrap_or_default();
-    // The original encoding is kept if the stripped set ends up unchanged (see strip_applier).
-    managed.entries.push(Entry {
-        key: key.clone(),
-        api_version: req.api_version.to_string(),
-        time,
-        set,
-        original: None,
-    });
-    // Nothing can be pruned when every path applied last time is applied again.
-    let new = match &last {
-        Some(last) if !last.is_subset_of(&managed.entries.last().expect("pushed").set) => {
-            prune(schema, &merged, &managed, last)
-        }
+    let applied = &managed.entries.last().expect("the applier's entry was pushed last").set;
+    match last {
+        Some(last) if !last.is_subset_of(applied) => prune(schema, &merged, managed, last),
         _ => merged,
-    };
-
-    let empty = json!({});
-    let old = live_obj.as_ref().unwrap_or(&empty);
-    let takeover = find_takeovers(schema, old, &new, &managed, &key, &ignored);
-    if !req.force && !takeover.conflicts.is_empty() {
-        return Err(ApplyError::Conflicts(conflicts(&managed, &takeover.conflicts)));
     }
-    take_over(&mut managed, &takeover, &key);
-    strip_applier(&mut managed, &key, last.as_ref(), original);
+}
 
-    let changed = live_obj.as_ref().is_none_or(|l| !values_equal(l, &new));
-    let mut out = if changed {
-        if let Some(e) = managed.get_mut(&key) {
-            e.time = Some(req.now.to_string());
+/// Whether `live` (with managedFields) equals `new` (without).
+fn equal_ignoring_managed_fields(live: &Value, new: &Value) -> bool {
+    let (Value::Object(l), Value::Object(n)) = (live, new) else { return values_equal(live, new) };
+    let len = |m: &serde_json::Map<String, Value>| m.len();
+    if len(l) != len(n) {
+        return false;
+    }
+    l.iter().all(|(k, lv)| {
+        let Some(nv) = n.get(k) else { return false };
+        match (k.as_str(), lv, nv) {
+            ("metadata", Value::Object(lm), Value::Object(nm)) => {
+                let lcount = lm.keys().filter(|k| *k != "managedFields").count();
+                lcount == nm.len()
+                    && lm.iter().filter(|(k, _)| *k != "managedFields").all(|(k, v)| {
+                        nm.get(k).is_some_and(|w| values_equal(v, w))
+                    })
+            }
+            _ => values_equal(lv, nv),
         }
-        let mut out = new;
-        strip_nulls(&mut out);
-        let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
-        apply_defaults(req.api_version, kind, &mut out);
-        out
-    } else {
-        live_obj.unwrap_or(empty)
-    };
-    set_managed_fields(&mut out, managed);
-    Ok(out)
+    })
 }
 
 fn applier_key(req: &ApplyRequest) -> ManagerKey {
