@@ -16,9 +16,13 @@ use super::conflict::{Conflict, InvalidApply};
 use super::defaults::apply_defaults;
 use super::fieldset::FieldSet;
 use super::fieldset::path::values_equal;
-use super::managed::{Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, set_managed_fields};
+use super::managed::{
+    Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, set_managed_fields,
+};
 use super::schema::Schema;
-use super::typed::{ensure_named_fields_are_members, merge_into, remove_items, to_field_set, validate};
+use super::typed::{
+    ensure_named_fields_are_members, merge_into, remove_items, to_field_set, validate,
+};
 use serde_json::{Value, json};
 
 /// One server-side apply request.
@@ -71,7 +75,11 @@ impl ApplyError {
 /// Applies `config` to `live` (`None` creates) and returns the new object with
 /// `metadata.managedFields` updated. Defaults of built-in kinds are applied to the result when
 /// the object changed; server-set metadata (uid, resourceVersion, timestamps) is the caller's.
-pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result<Value, ApplyError> {
+pub fn apply(
+    live: Option<&Value>,
+    config: &Value,
+    req: &ApplyRequest,
+) -> Result<Value, ApplyError> {
     let schema = req.schema;
     check_config(config, req)?;
     let config = drop_reset_fields(config, schema, req.subresource);
@@ -79,7 +87,8 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
     let ignored = reset_set(schema, req.subresource);
     let key = applier_key(req);
     let mut managed = live_managed(live, req, &ignored)?;
-    let previous = managed.entries.iter().position(|e| e.key == key).map(|i| managed.entries.remove(i));
+    let previous =
+        managed.entries.iter().position(|e| e.key == key).map(|i| managed.entries.remove(i));
     let mut set = to_field_set(schema, schema.root(), config);
     set.remove_all_recursive(&ignored);
     let (last, time, original) = match previous {
@@ -116,7 +125,11 @@ pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result
 
 /// The live object's managedFields, or a `before-first-apply` entry for a live object that has
 /// none.
-fn live_managed(live: Option<&Value>, req: &ApplyRequest, ignored: &FieldSet) -> Result<Managed, InvalidApply> {
+fn live_managed(
+    live: Option<&Value>,
+    req: &ApplyRequest,
+    ignored: &FieldSet,
+) -> Result<Managed, InvalidApply> {
     let Some(live) = live else { return Ok(Managed::default()) };
     let managed = Managed::decode(live)
         .map_err(|e| InvalidApply::internal(format!("failed to decode managed fields: {e}")))?;
@@ -128,7 +141,13 @@ fn live_managed(live: Option<&Value>, req: &ApplyRequest, ignored: &FieldSet) ->
 
 /// The live object with the configuration merged in and what the applier dropped pruned.
 /// Nothing can be pruned when every path applied last time is applied again.
-fn merge_and_prune(schema: &Schema, live: Option<&Value>, config: &Value, managed: &Managed, last: Option<&FieldSet>) -> Value {
+fn merge_and_prune(
+    schema: &Schema,
+    live: Option<&Value>,
+    config: &Value,
+    managed: &Managed,
+    last: Option<&FieldSet>,
+) -> Value {
     let merged = match live {
         Some(l) => {
             let mut merged = clone_without_managed_fields(l);
@@ -157,9 +176,10 @@ fn equal_ignoring_managed_fields(live: &Value, new: &Value) -> bool {
             ("metadata", Value::Object(lm), Value::Object(nm)) => {
                 let lcount = lm.keys().filter(|k| *k != "managedFields").count();
                 lcount == nm.len()
-                    && lm.iter().filter(|(k, _)| *k != "managedFields").all(|(k, v)| {
-                        nm.get(k).is_some_and(|w| values_equal(v, w))
-                    })
+                    && lm
+                        .iter()
+                        .filter(|(k, _)| *k != "managedFields")
+                        .all(|(k, v)| nm.get(k).is_some_and(|w| values_equal(v, w)))
             }
             _ => values_equal(lv, nv),
         }
@@ -178,7 +198,9 @@ fn applier_key(req: &ApplyRequest) -> ManagerKey {
 /// The checks kube-apiserver makes before merging.
 fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> {
     let Some(map) = config.as_object() else {
-        return Err(InvalidApply::bad_request("error decoding YAML: the applied object is not a map"));
+        return Err(InvalidApply::bad_request(
+            "error decoding YAML: the applied object is not a map",
+        ));
     };
     let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if api_version != req.api_version {
@@ -221,8 +243,14 @@ fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> 
 
 /// An object that exists but has no managedFields: kube-apiserver first records all its fields
 /// for a `before-first-apply` updater, so that they are not silently taken over.
-fn before_first_apply(schema: &Schema, live: &Value, req: &ApplyRequest, ignored: &FieldSet) -> Managed {
-    let c = super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
+fn before_first_apply(
+    schema: &Schema,
+    live: &Value,
+    req: &ApplyRequest,
+    ignored: &FieldSet,
+) -> Managed {
+    let c =
+        super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
     let set = c.modified.union(&c.added).difference(&c.removed).difference(strip_set());
     let mut managed = Managed::default();
     if !set.is_empty() {
@@ -247,7 +275,8 @@ fn before_first_apply(schema: &Schema, live: &Value, req: &ApplyRequest, ignored
 fn prune(schema: &Schema, merged: &Value, managed: &Managed, last: &FieldSet) -> Value {
     let root = schema.root();
     let ensure = |s: &FieldSet| ensure_named_fields_are_members(schema, root, s);
-    let remove = |v: &Value, s: &FieldSet| remove_items(schema, root, v, s).unwrap_or_else(|| json!({}));
+    let remove =
+        |v: &Value, s: &FieldSet| remove_items(schema, root, v, s).unwrap_or_else(|| json!({}));
     let last = ensure(last);
     let pruned = remove(merged, &last);
     let owned = managed.entries.iter().fold(FieldSet::new(), |acc, e| acc.union(&e.set));
@@ -274,7 +303,12 @@ fn conflicts(managed: &Managed, found: &[(ManagerKey, FieldSet)]) -> Vec<Conflic
 
 /// Strips untracked metadata from the applier's set, dropping the entry if nothing is left;
 /// keeps the previous `fieldsV1` encoding when the set is the same as last time.
-fn strip_applier(managed: &mut Managed, key: &ManagerKey, last: Option<&FieldSet>, original: Option<Value>) {
+fn strip_applier(
+    managed: &mut Managed,
+    key: &ManagerKey,
+    last: Option<&FieldSet>,
+    original: Option<Value>,
+) {
     if let Some(e) = managed.get_mut(key) {
         e.set.remove_all(strip_set());
         if last == Some(&e.set) {

@@ -183,10 +183,8 @@ fn daemon_set(root: &mut Map<String, Value>) {
 }
 
 fn job(root: &mut Map<String, Value>) {
-    let template_labels = root
-        .get("spec")
-        .and_then(|s| s.pointer("/template/metadata/labels"))
-        .cloned();
+    let template_labels =
+        root.get("spec").and_then(|s| s.pointer("/template/metadata/labels")).cloned();
     let spec = obj_at(root, "spec");
     let absent = |m: &Map<String, Value>, k: &str| m.get(k).is_none_or(Value::is_null);
     if absent(spec, "completions") && absent(spec, "parallelism") {

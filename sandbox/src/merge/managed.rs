@@ -134,7 +134,9 @@ impl Managed {
                 "FieldsV1" => {}
                 "" => return Err(format!("missing fieldsType in managed fields entry {i}")),
                 other => {
-                    return Err(format!("invalid fieldsType {other:?} in managed fields entry {i}"));
+                    return Err(format!(
+                        "invalid fieldsType {other:?} in managed fields entry {i}"
+                    ));
                 }
             }
             let fields = item.get("fieldsV1").cloned().unwrap_or_else(|| json!({}));
@@ -145,7 +147,11 @@ impl Managed {
             let key = ManagerKey {
                 manager: s("manager"),
                 operation,
-                api_version: if operation == Operation::Apply { String::new() } else { api_version.clone() },
+                api_version: if operation == Operation::Apply {
+                    String::new()
+                } else {
+                    api_version.clone()
+                },
                 subresource: s("subresource"),
             };
             let time = item.get("time").and_then(Value::as_str).map(str::to_string);
@@ -261,7 +267,10 @@ mod tests {
         assert_eq!(Managed::decode(&bad).unwrap_err(), "operation must be `Apply` or `Update`");
         let bad = json!({"metadata": {"managedFields": [{"manager": "m", "operation": "Apply",
             "apiVersion": "v1"}]}});
-        assert_eq!(Managed::decode(&bad).unwrap_err(), "missing fieldsType in managed fields entry 0");
+        assert_eq!(
+            Managed::decode(&bad).unwrap_err(),
+            "missing fieldsType in managed fields entry 0"
+        );
     }
 
     #[test]
@@ -272,6 +281,9 @@ mod tests {
             api_version: "apps/v1".into(),
             subresource: String::new(),
         };
-        assert_eq!(k.identifier(), r#"{"manager":"kubectl","operation":"Update","apiVersion":"apps/v1"}"#);
+        assert_eq!(
+            k.identifier(),
+            r#"{"manager":"kubectl","operation":"Update","apiVersion":"apps/v1"}"#
+        );
     }
 }

@@ -5,7 +5,8 @@
 
 use super::bookkeeping::{find_takeovers, reset_set, strip_set, take_over};
 use super::managed::{
-    Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, seconds, set_managed_fields,
+    Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, seconds,
+    set_managed_fields,
 };
 use super::schema::Schema;
 use serde_json::Value;
@@ -95,7 +96,8 @@ fn live_or_new_managed(old: Option<&Value>, new: &Value, subresource: Option<&st
         return from_old();
     }
     if let Some(Value::Array(list)) = new.pointer("/metadata/managedFields") {
-        let reset = list.is_empty() || (list.len() == 1 && list[0].as_object().is_some_and(|m| m.is_empty()));
+        let reset = list.is_empty()
+            || (list.len() == 1 && list[0].as_object().is_some_and(|m| m.is_empty()));
         if reset {
             return Managed::default();
         }
@@ -120,7 +122,9 @@ fn cap_update_managers(managed: &mut Managed) {
     }
     let time_of = |m: &Managed, k: &ManagerKey| seconds(m.get(k).and_then(|e| e.time.as_deref()));
     updaters.sort_by(|a, b| {
-        time_of(managed, a).cmp(&time_of(managed, b)).then_with(|| a.identifier().cmp(&b.identifier()))
+        time_of(managed, a)
+            .cmp(&time_of(managed, b))
+            .then_with(|| a.identifier().cmp(&b.identifier()))
     });
     let mut first_of_version: Vec<(String, ManagerKey)> = Vec::new();
     let mut length = updaters.len();

@@ -337,8 +337,7 @@ mod tests {
     #[test]
     fn iteration_lists_members_before_children() {
         let a = set(&["spec.template.spec.x", "spec.replicas", "apiVersion"]);
-        let printed: Vec<String> =
-            a.paths().iter().map(|x| DisplayPath(x).to_string()).collect();
+        let printed: Vec<String> = a.paths().iter().map(|x| DisplayPath(x).to_string()).collect();
         assert_eq!(printed, vec![".apiVersion", ".spec.replicas", ".spec.template.spec.x"]);
     }
 

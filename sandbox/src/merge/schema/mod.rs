@@ -228,7 +228,7 @@ impl Schema {
     }
 
     /// The type of `key` in an object and whether it is a named field (not a map entry).
-    pub(crate) fn field<'a>(&self, obj: &'a ObjectNode, key: &str) -> (NodeId, bool) {
+    pub(crate) fn field(&self, obj: &ObjectNode, key: &str) -> (NodeId, bool) {
         match obj.fields.binary_search_by(|(n, _)| n.as_str().cmp(key)) {
             Ok(i) => (obj.fields[i].1, true),
             Err(_) => (obj.rest, obj.rest_are_fields),

@@ -1,9 +1,9 @@
 //! The field set of a value (what an applier owns), validation of associative lists, and
 //! structured-merge-diff's `EnsureNamedFieldsAreMembers`.
 
-use super::{item_pe, is_empty_container};
+use super::{is_empty_container, item_pe};
 use crate::merge::fieldset::{DisplayPath, FieldSet, Path, PathElement};
-use crate::merge::schema::{Atom, Node, NodeId, Schema, SCALAR};
+use crate::merge::schema::{Atom, Node, NodeId, SCALAR, Schema};
 use serde_json::Value;
 
 /// The set of fields a value sets: scalars, atomic lists and maps, associative-list items,
@@ -39,11 +39,7 @@ fn entry(schema: &Schema, id: NodeId, v: &Value, parent: &mut FieldSet, pe: Path
     }
 }
 
-fn object_contents(
-    schema: &Schema,
-    o: &crate::merge::schema::ObjectNode,
-    v: &Value,
-) -> FieldSet {
+fn object_contents(schema: &Schema, o: &crate::merge::schema::ObjectNode, v: &Value) -> FieldSet {
     let mut set = FieldSet::new();
     if let Value::Object(map) = v {
         for (k, val) in map {
@@ -141,7 +137,11 @@ fn walk_validate<'a>(
 /// Adds, at every level, the named struct fields that have owned children as members, so that
 /// removing them removes the whole field (structured-merge-diff's
 /// `EnsureNamedFieldsAreMembers`). Map entries and list items are not added.
-pub(crate) fn ensure_named_fields_are_members(schema: &Schema, id: NodeId, set: &FieldSet) -> FieldSet {
+pub(crate) fn ensure_named_fields_are_members(
+    schema: &Schema,
+    id: NodeId,
+    set: &FieldSet,
+) -> FieldSet {
     let obj = match schema.node(id) {
         Node::Object(o) => Some(o.clone()),
         Node::Open => Some(crate::merge::schema::ObjectNode {
