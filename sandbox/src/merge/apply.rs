@@ -16,6 +16,7 @@ use super::conflict::{Conflict, InvalidApply};
 use super::defaults::apply_defaults;
 use super::fieldset::FieldSet;
 use super::fieldset::path::values_equal;
+use super::last_applied;
 use super::managed::{
     Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, set_managed_fields,
 };
@@ -104,7 +105,19 @@ pub fn apply(
         let old = live.map(clone_without_managed_fields).unwrap_or_else(|| json!({}));
         let takeover = find_takeovers(schema, &old, &new, &managed, &key, &ignored);
         if !req.force && !takeover.conflicts.is_empty() {
-            return Err(ApplyError::Conflicts(conflicts(&managed, &takeover.conflicts)));
+            let found = conflicts(&managed, &takeover.conflicts);
+            let allowed = (req.manager == last_applied::KUBECTL)
+                .then(|| {
+                    live.and_then(|l| last_applied::allowed_conflicts(schema, l, req.api_version))
+                })
+                .flatten();
+            let found = match &allowed {
+                Some(allowed) => last_applied::remaining(found, allowed),
+                None => found,
+            };
+            if !found.is_empty() {
+                return Err(ApplyError::Conflicts(found));
+            }
         }
         take_over(&mut managed, &takeover, &key);
     }
@@ -118,6 +131,9 @@ pub fn apply(
         strip_nulls(&mut out);
         let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
         apply_defaults(req.api_version, kind, &mut out);
+    }
+    if req.manager == last_applied::KUBECTL {
+        last_applied::update_annotation(live, config, &mut out);
     }
     set_managed_fields(&mut out, managed);
     Ok(out)

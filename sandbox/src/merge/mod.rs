@@ -69,15 +69,16 @@
 //!   built-ins (custom resources keep `nullable` nulls in kube-apiserver; here they are dropped).
 //! - Unknown fields of built-in kinds are accepted and merged as struct fields (kube-apiserver
 //!   rejects them with field validation; that is the server's validation).
-//! - Not modelled: kubectl's `last-applied-configuration` upgrade path (manager `kubectl`
-//!   taking over fields listed in that annotation without conflicts), and CRD structural
-//!   defaults.
+//! - kubectl's upgrade path from client-side apply is modelled: the manager `kubectl` takes
+//!   over, without conflicts, fields its `last-applied-configuration` annotation still
+//!   describes, and rewrites that annotation. CRD structural defaults are not modelled.
 
 mod apply;
 mod bookkeeping;
 mod conflict;
 mod defaults;
 pub mod fieldset;
+mod last_applied;
 mod managed;
 mod schema;
 mod strategic;

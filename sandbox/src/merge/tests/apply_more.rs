@@ -233,3 +233,52 @@ fn custom_resources_merge_by_their_crd_schema() {
     let live = apply(Some(&live), &b, &req("b", T2)).unwrap();
     assert_eq!(live["spec"]["items"], json!([{"id": "a", "v": 1}, {"id": "b", "v": 2}]));
 }
+
+#[test]
+fn kubectl_upgrades_from_client_side_apply_without_conflicts() {
+    // `kubectl apply` (client-side) created the object: the annotation and an Update entry.
+    let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+                        "data": {"a": "1", "b": "2"}});
+    let mut created = config.clone();
+    created["metadata"]["annotations"] = json!({"kubectl.kubernetes.io/last-applied-configuration":
+        "{\"apiVersion\":\"v1\",\"data\":{\"a\":\"1\",\"b\":\"2\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}\n"});
+    let live = update(None, &created, "kubectl-client-side-apply", T1);
+    let mut changed = config.clone();
+    changed["data"]["a"] = json!("9");
+    // Another manager gets the usual conflict.
+    let err = ssa(Some(&live), &changed, "cetus", T2).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .data.a"
+    );
+    // kubectl takes the fields over and rewrites the annotation.
+    let out = ssa(Some(&live), &changed, "kubectl", T2).unwrap();
+    assert_eq!(out["data"]["a"], "9");
+    assert_eq!(
+        out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+        "{\"apiVersion\":\"v1\",\"data\":{\"a\":\"9\",\"b\":\"2\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}\n"
+    );
+    assert_eq!(
+        managed(&out),
+        json!([
+            entry("kubectl", "Apply", "v1", T2, json!({"f:data": {"f:a": {}, "f:b": {}}})),
+            entry(
+                "kubectl-client-side-apply",
+                "Update",
+                "v1",
+                T1,
+                json!({"f:data": {".": {}, "f:b": {}},
+            "f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}}}})
+            ),
+        ])
+    );
+    // A field whose live value no longer matches the annotation still conflicts.
+    let mut drifted = live.clone();
+    drifted["data"]["a"] = json!("edited");
+    let drifted = update(Some(&live), &drifted, "kubectl-edit", T2);
+    let err = ssa(Some(&drifted), &changed, "kubectl", T3).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.a"
+    );
+}
