@@ -460,7 +460,7 @@ fn zero_object(kind: &str) -> Value {
 
 struct Registry {
     arena: Arc<Arena>,
-    roots: HashMap<(&'static str, &'static str), (NodeId, bool)>,
+    roots: HashMap<(&'static str, &'static str), (NodeId, bool, Arc<Value>)>,
 }
 
 fn registry() -> &'static Registry {
@@ -471,7 +471,7 @@ fn registry() -> &'static Registry {
         let mut roots = HashMap::new();
         for k in KINDS {
             let root = kind_root(&mut b, &c, k.kind);
-            roots.insert((k.api_version, k.kind), (root, k.status));
+            roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero_object(k.kind))));
         }
         Registry { arena: Arc::new(b.a), roots }
     })
@@ -480,6 +480,6 @@ fn registry() -> &'static Registry {
 pub(super) fn lookup(api_version: &str, kind: &str) -> Option<Schema> {
     let r = registry();
     let key = KINDS.iter().find(|k| k.api_version == api_version && k.kind == kind)?;
-    let (root, status) = r.roots[&(key.api_version, key.kind)];
-    Some(Schema::new(r.arena.clone(), root, status, true, zero_object(kind)))
+    let (root, status, zero) = &r.roots[&(key.api_version, key.kind)];
+    Some(Schema::new(r.arena.clone(), *root, *status, true, zero.clone()))
 }

@@ -64,7 +64,7 @@ impl Schema {
             None => DEDUCED,
         };
         let root = with_object_meta(&mut b, root, meta);
-        Ok(Schema::new(Arc::new(b.a), root, status, false, Value::Object(Map::new())))
+        Ok(Schema::new(Arc::new(b.a), root, status, false, Arc::new(Value::Object(Map::new()))))
     }
 }
 
