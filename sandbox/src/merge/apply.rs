@@ -16,9 +16,14 @@ use super::conflict::{Conflict, InvalidApply};
 use super::defaults::apply_defaults;
 use super::fieldset::FieldSet;
 use super::fieldset::path::values_equal;
-use super::managed::{Entry, Managed, ManagerKey, Operation, set_managed_fields, strip_managed_fields};
+use super::last_applied;
+use super::managed::{
+    Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, set_managed_fields,
+};
 use super::schema::Schema;
-use super::typed::{ensure_named_fields_are_members, merge, remove_items, to_field_set, validate};
+use super::typed::{
+    ensure_named_fields_are_members, merge_into, remove_items, to_field_set, validate,
+};
 use serde_json::{Value, json};
 
 /// One server-side apply request.
@@ -71,69 +76,130 @@ impl ApplyError {
 /// Applies `config` to `live` (`None` creates) and returns the new object with
 /// `metadata.managedFields` updated. Defaults of built-in kinds are applied to the result when
 /// the object changed; server-set metadata (uid, resourceVersion, timestamps) is the caller's.
-pub fn apply(live: Option<&Value>, config: &Value, req: &ApplyRequest) -> Result<Value, ApplyError> {
+pub fn apply(
+    live: Option<&Value>,
+    config: &Value,
+    req: &ApplyRequest,
+) -> Result<Value, ApplyError> {
     let schema = req.schema;
     check_config(config, req)?;
-    let mut config = config.clone();
-    drop_reset_fields(&mut config, schema, req.subresource);
+    let config = drop_reset_fields(config, schema, req.subresource);
+    let config = config.as_ref();
     let ignored = reset_set(schema, req.subresource);
-
-    let mut live_obj = live.cloned();
-    let mut managed = match &live_obj {
-        Some(l) => Managed::decode(l)
-            .map_err(|e| InvalidApply::internal(format!("failed to decode managed fields: {e}")))?,
-        None => Managed::default(),
-    };
-    if let Some(l) = live_obj.as_mut() {
-        strip_managed_fields(l);
-        if managed.is_empty() {
-            managed = before_first_apply(schema, l, req, &ignored);
-        }
-    }
-
-    let merged = merge(schema, schema.root(), live_obj.as_ref(), Some(&config))
-        .unwrap_or_else(|| json!({}));
     let key = applier_key(req);
-    let set = to_field_set(schema, schema.root(), &config).recursive_difference(&ignored);
-    let last = managed.get(&key).map(|e| e.set.clone());
-    let previous_time = managed.get(&key).and_then(|e| e.time.clone());
-    managed.entries.retain(|e| e.key != key);
-    managed.entries.push(Entry {
-        key: key.clone(),
-        api_version: req.api_version.to_string(),
-        time: previous_time,
-        set,
-        original: None,
-    });
-    let new = match &last {
-        Some(last) if !last.is_empty() => prune(schema, &merged, &managed, last),
-        _ => merged,
+    let mut managed = live_managed(live, req, &ignored)?;
+    let previous =
+        managed.entries.iter().position(|e| e.key == key).map(|i| managed.entries.remove(i));
+    let mut set = to_field_set(schema, schema.root(), config);
+    set.remove_all_recursive(&ignored);
+    let (last, time, original) = match previous {
+        Some(e) => (Some(e.set), e.time, e.original),
+        None => (None, None, None),
     };
+    let api_version = req.api_version.to_string();
+    managed.entries.push(Entry { key: key.clone(), api_version, time, set, original: None });
+    let new = merge_and_prune(schema, live, config, &managed, last.as_ref());
 
-    let empty = json!({});
-    let old = live_obj.as_ref().unwrap_or(&empty);
-    let takeover = find_takeovers(schema, old, &new, &managed, &key, &ignored);
-    if !req.force && !takeover.conflicts.is_empty() {
-        return Err(ApplyError::Conflicts(conflicts(&managed, &takeover.conflicts)));
+    // Only other managers can conflict or lose fields; a sole applier skips the comparison.
+    if managed.entries.iter().any(|e| e.key != key) {
+        let old = live.map(clone_without_managed_fields).unwrap_or_else(|| json!({}));
+        let takeover = find_takeovers(schema, &old, &new, &managed, &key, &ignored);
+        if !req.force && !takeover.conflicts.is_empty() {
+            let found = conflicts(&managed, &takeover.conflicts);
+            let allowed = (req.manager == last_applied::KUBECTL)
+                .then(|| {
+                    live.and_then(|l| last_applied::allowed_conflicts(schema, l, req.api_version))
+                })
+                .flatten();
+            let found = match &allowed {
+                Some(allowed) => last_applied::remaining(found, allowed),
+                None => found,
+            };
+            if !found.is_empty() {
+                return Err(ApplyError::Conflicts(found));
+            }
+        }
+        take_over(&mut managed, &takeover, &key);
     }
-    take_over(&mut managed, &takeover, &key);
-    strip_applier(&mut managed, &key);
+    strip_applier(&mut managed, &key, last.as_ref(), original);
 
-    let changed = live_obj.as_ref().is_none_or(|l| !values_equal(l, &new));
-    let mut out = if changed {
+    let mut out = new;
+    if live.is_none_or(|l| !equal_ignoring_managed_fields(l, &out)) {
         if let Some(e) = managed.get_mut(&key) {
             e.time = Some(req.now.to_string());
         }
-        let mut out = new;
         strip_nulls(&mut out);
         let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
         apply_defaults(req.api_version, kind, &mut out);
-        out
-    } else {
-        live_obj.unwrap_or(empty)
-    };
-    set_managed_fields(&mut out, &managed);
+    }
+    if req.manager == last_applied::KUBECTL {
+        last_applied::update_annotation(live, config, &mut out);
+    }
+    set_managed_fields(&mut out, managed);
     Ok(out)
+}
+
+/// The live object's managedFields, or a `before-first-apply` entry for a live object that has
+/// none.
+fn live_managed(
+    live: Option<&Value>,
+    req: &ApplyRequest,
+    ignored: &FieldSet,
+) -> Result<Managed, InvalidApply> {
+    let Some(live) = live else { return Ok(Managed::default()) };
+    let managed = Managed::decode(live)
+        .map_err(|e| InvalidApply::internal(format!("failed to decode managed fields: {e}")))?;
+    if !managed.is_empty() {
+        return Ok(managed);
+    }
+    Ok(before_first_apply(req.schema, &clone_without_managed_fields(live), req, ignored))
+}
+
+/// The live object with the configuration merged in and what the applier dropped pruned.
+/// Nothing can be pruned when every path applied last time is applied again.
+fn merge_and_prune(
+    schema: &Schema,
+    live: Option<&Value>,
+    config: &Value,
+    managed: &Managed,
+    last: Option<&FieldSet>,
+) -> Value {
+    let merged = match live {
+        Some(l) => {
+            let mut merged = clone_without_managed_fields(l);
+            merge_into(schema, schema.root(), &mut merged, config);
+            merged
+        }
+        None => config.clone(),
+    };
+    let applied = &managed.entries.last().expect("the applier's entry was pushed last").set;
+    match last {
+        Some(last) if !last.is_subset_of(applied) => prune(schema, &merged, managed, last),
+        _ => merged,
+    }
+}
+
+/// Whether `live` (with managedFields) equals `new` (without).
+fn equal_ignoring_managed_fields(live: &Value, new: &Value) -> bool {
+    let (Value::Object(l), Value::Object(n)) = (live, new) else { return values_equal(live, new) };
+    let len = |m: &serde_json::Map<String, Value>| m.len();
+    if len(l) != len(n) {
+        return false;
+    }
+    l.iter().all(|(k, lv)| {
+        let Some(nv) = n.get(k) else { return false };
+        match (k.as_str(), lv, nv) {
+            ("metadata", Value::Object(lm), Value::Object(nm)) => {
+                let lcount = lm.keys().filter(|k| *k != "managedFields").count();
+                lcount == nm.len()
+                    && lm
+                        .iter()
+                        .filter(|(k, _)| *k != "managedFields")
+                        .all(|(k, v)| nm.get(k).is_some_and(|w| values_equal(v, w)))
+            }
+            _ => values_equal(lv, nv),
+        }
+    })
 }
 
 fn applier_key(req: &ApplyRequest) -> ManagerKey {
@@ -148,7 +214,9 @@ fn applier_key(req: &ApplyRequest) -> ManagerKey {
 /// The checks kube-apiserver makes before merging.
 fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> {
     let Some(map) = config.as_object() else {
-        return Err(InvalidApply::bad_request("error decoding YAML: the applied object is not a map"));
+        return Err(InvalidApply::bad_request(
+            "error decoding YAML: the applied object is not a map",
+        ));
     };
     let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if api_version != req.api_version {
@@ -191,9 +259,15 @@ fn check_config(config: &Value, req: &ApplyRequest) -> Result<(), InvalidApply> 
 
 /// An object that exists but has no managedFields: kube-apiserver first records all its fields
 /// for a `before-first-apply` updater, so that they are not silently taken over.
-fn before_first_apply(schema: &Schema, live: &Value, req: &ApplyRequest, ignored: &FieldSet) -> Managed {
-    let c = super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
-    let set = c.modified.union(&c.added).difference(&c.removed).difference(&strip_set());
+fn before_first_apply(
+    schema: &Schema,
+    live: &Value,
+    req: &ApplyRequest,
+    ignored: &FieldSet,
+) -> Managed {
+    let c =
+        super::typed::compare(schema, schema.root(), schema.zero_object(), live).exclude(ignored);
+    let set = c.modified.union(&c.added).difference(&c.removed).difference(strip_set());
     let mut managed = Managed::default();
     if !set.is_empty() {
         managed.entries.push(Entry {
@@ -217,7 +291,8 @@ fn before_first_apply(schema: &Schema, live: &Value, req: &ApplyRequest, ignored
 fn prune(schema: &Schema, merged: &Value, managed: &Managed, last: &FieldSet) -> Value {
     let root = schema.root();
     let ensure = |s: &FieldSet| ensure_named_fields_are_members(schema, root, s);
-    let remove = |v: &Value, s: &FieldSet| remove_items(schema, root, v, s).unwrap_or_else(|| json!({}));
+    let remove =
+        |v: &Value, s: &FieldSet| remove_items(schema, root, v, s).unwrap_or_else(|| json!({}));
     let last = ensure(last);
     let pruned = remove(merged, &last);
     let owned = managed.entries.iter().fold(FieldSet::new(), |acc, e| acc.union(&e.set));
@@ -242,11 +317,19 @@ fn conflicts(managed: &Managed, found: &[(ManagerKey, FieldSet)]) -> Vec<Conflic
     out
 }
 
-/// Strips untracked metadata from the applier's set, dropping the entry if nothing is left.
-fn strip_applier(managed: &mut Managed, key: &ManagerKey) {
-    let strip = strip_set();
+/// Strips untracked metadata from the applier's set, dropping the entry if nothing is left;
+/// keeps the previous `fieldsV1` encoding when the set is the same as last time.
+fn strip_applier(
+    managed: &mut Managed,
+    key: &ManagerKey,
+    last: Option<&FieldSet>,
+    original: Option<Value>,
+) {
     if let Some(e) = managed.get_mut(key) {
-        e.set = e.set.difference(&strip);
+        e.set.remove_all(strip_set());
+        if last == Some(&e.set) {
+            e.original = original;
+        }
     }
     managed.drop_empty();
 }

@@ -10,7 +10,12 @@ use serde_json::Value;
 
 /// Paths kube-apiserver strips from every manager's set (`stripMetaManager`), plus the
 /// deletion fields, which only the server writes.
-pub(crate) fn strip_set() -> FieldSet {
+pub(crate) fn strip_set() -> &'static FieldSet {
+    static SET: std::sync::OnceLock<FieldSet> = std::sync::OnceLock::new();
+    SET.get_or_init(build_strip_set)
+}
+
+fn build_strip_set() -> FieldSet {
     let mut s = FieldSet::new();
     let f = PathElement::field;
     for top in ["apiVersion", "kind", "metadata"] {
@@ -50,9 +55,32 @@ pub(crate) fn reset_set(schema: &Schema, subresource: Option<&str>) -> FieldSet 
     s
 }
 
-/// Removes the reset fields from a value (what the strategy's PrepareForUpdate undoes).
-pub(crate) fn drop_reset_fields(v: &mut Value, schema: &Schema, subresource: Option<&str>) {
-    let Some(map) = v.as_object_mut() else { return };
+/// The value without the reset fields (what the strategy's PrepareForUpdate undoes); borrowed
+/// when there is nothing to drop.
+pub(crate) fn drop_reset_fields<'a>(
+    v: &'a Value,
+    schema: &Schema,
+    subresource: Option<&str>,
+) -> std::borrow::Cow<'a, Value> {
+    let main = matches!(subresource, None | Some("")) && schema.has_status_subresource();
+    let status = subresource == Some("status");
+    let touched = (main && v.get("status").is_some())
+        || (status && (v.get("spec").is_some() || v.pointer("/metadata/labels").is_some()));
+    if !touched {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut v = v.clone();
+    if let Some(map) = v.as_object_mut() {
+        drop_reset_fields_in(map, schema, subresource);
+    }
+    std::borrow::Cow::Owned(v)
+}
+
+fn drop_reset_fields_in(
+    map: &mut serde_json::Map<String, Value>,
+    schema: &Schema,
+    subresource: Option<&str>,
+) {
     match subresource {
         None | Some("") if schema.has_status_subresource() => {
             map.remove("status");
@@ -106,11 +134,16 @@ pub(crate) fn take_over(managed: &mut Managed, takeover: &Takeover, workflow: &M
         if &e.key == workflow {
             continue;
         }
-        if let Some((_, c)) = takeover.conflicts.iter().find(|(k, _)| k == &e.key) {
-            e.set = e.set.difference(c);
-        }
-        if !takeover.comparison.removed.is_empty() {
-            e.set = e.set.difference(&takeover.comparison.removed);
+        let conflicts = takeover.conflicts.iter().find(|(k, _)| k == &e.key).map(|(_, c)| c);
+        let removed = &takeover.comparison.removed;
+        let touched = conflicts.is_some() || !e.set.intersection(removed).is_empty();
+        if touched {
+            let mut s = e.set.clone();
+            if let Some(c) = conflicts {
+                s.remove_all(c);
+            }
+            s.remove_all(removed);
+            e.set_fields(s);
         }
     }
     managed.drop_empty();

@@ -60,7 +60,11 @@ impl Conflict {
 /// The `Status.message` of an apply conflict, exactly as kube-apiserver words it.
 pub fn conflict_message(conflicts: &[Conflict]) -> String {
     if let [c] = conflicts {
-        return format!("Apply failed with 1 conflict: conflict with {}: {}", c.describe_manager(), c.field);
+        return format!(
+            "Apply failed with 1 conflict: conflict with {}: {}",
+            c.describe_manager(),
+            c.field
+        );
     }
     let mut ids: Vec<&str> = conflicts.iter().map(|c| c.identifier.as_str()).collect();
     ids.sort();

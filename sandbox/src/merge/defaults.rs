@@ -2,7 +2,9 @@
 //! decodes an object, limited to the kinds the sandbox serves. Idempotent. It does not
 //! allocate anything (cluster IPs, node ports, `ipFamilies`/`ipFamilyPolicy`: see
 //! [`allocate_service_fields`]), generate Job selectors, or add the Namespace `kubernetes`
-//! finalizer: those are the registry's, after the field manager has run.
+//! finalizer: those are the registry's, after the field manager has run. A Job template
+//! without `restartPolicy` gets `Always` here exactly as in kube-apiserver, whose validation
+//! then rejects it (validation is the server's).
 
 use serde_json::{Map, Value, json};
 
@@ -183,10 +185,8 @@ fn daemon_set(root: &mut Map<String, Value>) {
 }
 
 fn job(root: &mut Map<String, Value>) {
-    let template_labels = root
-        .get("spec")
-        .and_then(|s| s.pointer("/template/metadata/labels"))
-        .cloned();
+    let template_labels =
+        root.get("spec").and_then(|s| s.pointer("/template/metadata/labels")).cloned();
     let spec = obj_at(root, "spec");
     let absent = |m: &Map<String, Value>, k: &str| m.get(k).is_none_or(Value::is_null);
     if absent(spec, "completions") && absent(spec, "parallelism") {

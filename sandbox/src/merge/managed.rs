@@ -71,8 +71,18 @@ pub(crate) struct Entry {
     pub(crate) api_version: String,
     pub(crate) time: Option<String>,
     pub(crate) set: FieldSet,
-    /// The original `fieldsV1` and the set it decoded to, reused when the set is unchanged.
-    pub(crate) original: Option<(Value, FieldSet)>,
+    /// The original `fieldsV1`, valid while `set` is unchanged (see [`Entry::set_fields`]).
+    pub(crate) original: Option<Value>,
+}
+
+impl Entry {
+    /// Replaces the set, forgetting the original encoding if the set changed.
+    pub(crate) fn set_fields(&mut self, set: FieldSet) {
+        if set != self.set {
+            self.set = set;
+            self.original = None;
+        }
+    }
 }
 
 /// All entries of an object.
@@ -124,20 +134,28 @@ impl Managed {
                 "FieldsV1" => {}
                 "" => return Err(format!("missing fieldsType in managed fields entry {i}")),
                 other => {
-                    return Err(format!("invalid fieldsType {other:?} in managed fields entry {i}"));
+                    return Err(format!(
+                        "invalid fieldsType {other:?} in managed fields entry {i}"
+                    ));
                 }
             }
             let fields = item.get("fieldsV1").cloned().unwrap_or_else(|| json!({}));
             let set = FieldSet::from_fields_v1(&fields)
                 .map_err(|e| format!("error decoding versioned set: {e}"))?;
+            // Kept as sent while the set is unchanged, as kube-apiserver keeps the raw bytes.
+            let original = Some(fields);
             let key = ManagerKey {
                 manager: s("manager"),
                 operation,
-                api_version: if operation == Operation::Apply { String::new() } else { api_version.clone() },
+                api_version: if operation == Operation::Apply {
+                    String::new()
+                } else {
+                    api_version.clone()
+                },
                 subresource: s("subresource"),
             };
             let time = item.get("time").and_then(Value::as_str).map(str::to_string);
-            let entry = Entry { key, api_version, time, original: Some((fields, set.clone())), set };
+            let entry = Entry { key, api_version, time, original, set };
             // A later duplicate replaces an earlier one, as decoding into a map does.
             out.entries.retain(|e| e.key != entry.key);
             out.entries.push(entry);
@@ -146,8 +164,8 @@ impl Managed {
     }
 
     /// Encodes the entries as kube-apiserver writes them, sorted.
-    pub(crate) fn encode(&self) -> Vec<Value> {
-        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+    pub(crate) fn encode(self) -> Vec<Value> {
+        let mut entries = self.entries;
         entries.sort_by(|p, q| {
             p.key
                 .operation
@@ -161,7 +179,7 @@ impl Managed {
     }
 }
 
-fn encode_entry(e: &Entry) -> Value {
+fn encode_entry(e: Entry) -> Value {
     let mut m = Map::new();
     m.insert("manager".into(), json!(e.key.manager));
     m.insert("operation".into(), json!(e.key.operation.as_str()));
@@ -170,13 +188,13 @@ fn encode_entry(e: &Entry) -> Value {
         m.insert("time".into(), json!(t));
     }
     m.insert("fieldsType".into(), json!("FieldsV1"));
-    let fields = match &e.original {
-        Some((raw, set)) if *set == e.set => raw.clone(),
-        _ => e.set.to_fields_v1(),
+    let fields = match e.original {
+        Some(raw) => raw,
+        None => e.set.to_fields_v1(),
     };
     m.insert("fieldsV1".into(), fields);
     if !e.key.subresource.is_empty() {
-        m.insert("subresource".into(), json!(e.key.subresource));
+        m.insert("subresource".into(), Value::String(e.key.subresource));
     }
     Value::Object(m)
 }
@@ -187,7 +205,7 @@ pub(crate) fn seconds(t: Option<&str>) -> i64 {
 }
 
 /// Sets `metadata.managedFields` (removing it when there are no entries).
-pub(crate) fn set_managed_fields(obj: &mut Value, managed: &Managed) {
+pub(crate) fn set_managed_fields(obj: &mut Value, managed: Managed) {
     let encoded = managed.encode();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         if encoded.is_empty() {
@@ -198,11 +216,26 @@ pub(crate) fn set_managed_fields(obj: &mut Value, managed: &Managed) {
     }
 }
 
-/// Removes `metadata.managedFields`.
-pub(crate) fn strip_managed_fields(obj: &mut Value) {
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
+/// A copy of an object without `metadata.managedFields`, not copying them.
+pub(crate) fn clone_without_managed_fields(obj: &Value) -> Value {
+    let Value::Object(map) = obj else { return obj.clone() };
+    let mut out = Map::new();
+    for (k, v) in map {
+        match (k.as_str(), v) {
+            ("metadata", Value::Object(meta)) => {
+                let m: Map<String, Value> = meta
+                    .iter()
+                    .filter(|(mk, _)| *mk != "managedFields")
+                    .map(|(mk, mv)| (mk.clone(), mv.clone()))
+                    .collect();
+                out.insert(k.clone(), Value::Object(m));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
     }
+    Value::Object(out)
 }
 
 #[cfg(test)]
@@ -220,7 +253,8 @@ mod tests {
              "fieldsV1": {"f:data": {"f:a": {}}}}
         ]}});
         let m = Managed::decode(&obj).unwrap();
-        let enc = m.encode();
+        let enc = m.clone().encode();
+        assert_eq!(enc.len(), m.entries.len());
         assert_eq!(enc[0]["manager"], "kubectl");
         assert_eq!(enc[1]["manager"], "kubectl-edit");
         assert_eq!(enc[1]["fieldsV1"], json!({"f:data": {"f:b": {}}}));
@@ -233,7 +267,10 @@ mod tests {
         assert_eq!(Managed::decode(&bad).unwrap_err(), "operation must be `Apply` or `Update`");
         let bad = json!({"metadata": {"managedFields": [{"manager": "m", "operation": "Apply",
             "apiVersion": "v1"}]}});
-        assert_eq!(Managed::decode(&bad).unwrap_err(), "missing fieldsType in managed fields entry 0");
+        assert_eq!(
+            Managed::decode(&bad).unwrap_err(),
+            "missing fieldsType in managed fields entry 0"
+        );
     }
 
     #[test]
@@ -244,6 +281,9 @@ mod tests {
             api_version: "apps/v1".into(),
             subresource: String::new(),
         };
-        assert_eq!(k.identifier(), r#"{"manager":"kubectl","operation":"Update","apiVersion":"apps/v1"}"#);
+        assert_eq!(
+            k.identifier(),
+            r#"{"manager":"kubectl","operation":"Update","apiVersion":"apps/v1"}"#
+        );
     }
 }

@@ -45,11 +45,11 @@
 //!   subresource copy `status` from the live object (PUT on the main resource cannot change
 //!   it; PUT on `/status` copies `spec` and `metadata.labels` back instead) →
 //!   [`record_update`]`(Some(&live), &new, ..)` → resourceVersion check → store.
-//! - **patch** (JSON, merge, strategic): live object minus nothing → apply the patch
-//!   (`json_patch::patch`, [`json_merge_patch`], [`strategic_merge_patch`] — the last only for
-//!   built-ins, 415 for custom resources) → [`apply_defaults`] → reset fields as for update →
-//!   [`record_update`]`(Some(&live), &patched, ..)` → store. Patches that leave the object
-//!   unchanged are no-ops.
+//! - **patch** (JSON, merge, strategic): apply the patch to the live object
+//!   (`json_patch::patch`, [`json_merge_patch`], or [`strategic_merge_patch`] — the last only
+//!   for built-ins; custom resources answer 415) → [`apply_defaults`] → reset fields as for
+//!   update → [`record_update`]`(Some(&live), &patched, ..)` → store. A patch that leaves the
+//!   object unchanged is a no-op.
 //! - **dry-run** (`dryRun=All`): run exactly the same steps and return the result without
 //!   storing it or bumping the resourceVersion (a dry-run create still gets a generated name
 //!   and uid in kube-apiserver, but no resourceVersion).
@@ -58,12 +58,27 @@
 //!
 //! The module treats `deletionTimestamp` and `deletionGracePeriodSeconds` like the other
 //! server-owned metadata: they are never in a field set.
+//!
+//! # Fidelity notes
+//!
+//! - `fieldsV1` keys are inserted in kube-apiserver's order (`.` first, then fields, keys by
+//!   value — `k:{"port":80}` before `k:{"port":443}`); without serde_json's `preserve_order`
+//!   feature a stored `Value` sorts them bytewise on output. [`FieldSet::to_fields_v1_string`]
+//!   is always exact.
+//! - Null values are dropped from results, as the round trip through Go types does for
+//!   built-ins (custom resources keep `nullable` nulls in kube-apiserver; here they are dropped).
+//! - Unknown fields of built-in kinds are accepted and merged as struct fields (kube-apiserver
+//!   rejects them with field validation; that is the server's validation).
+//! - kubectl's upgrade path from client-side apply is modelled: the manager `kubectl` takes
+//!   over, without conflicts, fields its `last-applied-configuration` annotation still
+//!   describes, and rewrites that annotation. CRD structural defaults are not modelled.
 
 mod apply;
 mod bookkeeping;
 mod conflict;
 mod defaults;
 pub mod fieldset;
+mod last_applied;
 mod managed;
 mod schema;
 mod strategic;

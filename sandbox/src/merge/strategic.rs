@@ -50,7 +50,11 @@ pub enum PatchError {
 }
 
 /// Applies a strategic merge patch to `live` under the schema of a built-in kind.
-pub fn strategic_merge_patch(live: &Value, patch: &Value, schema: &Schema) -> Result<Value, PatchError> {
+pub fn strategic_merge_patch(
+    live: &Value,
+    patch: &Value,
+    schema: &Schema,
+) -> Result<Value, PatchError> {
     let (Value::Object(original), Value::Object(p)) = (live, patch) else {
         return Err(PatchError::NotAnObject);
     };
@@ -78,7 +82,12 @@ pub fn json_merge_patch(target: &Value, patch: &Value) -> Value {
     Value::Object(out)
 }
 
-fn merge_map(s: &Schema, id: NodeId, mut original: Map<String, Value>, patch: &Map<String, Value>) -> Result<Map<String, Value>, PatchError> {
+fn merge_map(
+    s: &Schema,
+    id: NodeId,
+    mut original: Map<String, Value>,
+    patch: &Map<String, Value>,
+) -> Result<Map<String, Value>, PatchError> {
     if let Some(d) = patch.get(PATCH) {
         return match d.as_str() {
             Some("replace") => {
@@ -117,8 +126,11 @@ fn merge_map(s: &Schema, id: NodeId, mut original: Map<String, Value>, patch: &M
         }
         if let Some(f) = k.strip_prefix(DELETE_PRIMITIVES) {
             if let (Some(Value::Array(items)), Value::Array(del)) = (original.get(f), pv) {
-                let kept: Vec<Value> =
-                    items.iter().filter(|x| !del.iter().any(|d| values_equal(d, x))).cloned().collect();
+                let kept: Vec<Value> = items
+                    .iter()
+                    .filter(|x| !del.iter().any(|d| values_equal(d, x)))
+                    .cloned()
+                    .collect();
                 original.insert(f.to_string(), Value::Array(kept));
             }
             continue;
@@ -129,9 +141,15 @@ fn merge_map(s: &Schema, id: NodeId, mut original: Map<String, Value>, patch: &M
         }
         let child = field(k);
         let merged = match (original.remove(k), pv) {
-            (Some(Value::Object(o)), Value::Object(p)) => Some(Value::Object(merge_map(s, child, o, p)?)),
-            (Some(Value::Array(o)), Value::Array(p)) => Some(Value::Array(merge_list(s, child, &o, p)?)),
-            (None, Value::Object(p)) if p.get(PATCH).and_then(Value::as_str) == Some("delete") => None,
+            (Some(Value::Object(o)), Value::Object(p)) => {
+                Some(Value::Object(merge_map(s, child, o, p)?))
+            }
+            (Some(Value::Array(o)), Value::Array(p)) => {
+                Some(Value::Array(merge_list(s, child, &o, p)?))
+            }
+            (None, Value::Object(p)) if p.get(PATCH).and_then(Value::as_str) == Some("delete") => {
+                None
+            }
             (None, Value::Object(p)) => Some(Value::Object(merge_map(s, child, Map::new(), p)?)),
             (None, Value::Array(p)) => Some(Value::Array(merge_list(s, child, &[], p)?)),
             (_, other) => Some(other.clone()),
@@ -160,7 +178,12 @@ fn elem(s: &Schema, id: NodeId) -> NodeId {
 
 /// Merges a list; the result is ordered as the patch lists its items, server-only items kept
 /// in their place.
-fn merge_list(s: &Schema, id: NodeId, original: &[Value], patch: &[Value]) -> Result<Vec<Value>, PatchError> {
+fn merge_list(
+    s: &Schema,
+    id: NodeId,
+    original: &[Value],
+    patch: &[Value],
+) -> Result<Vec<Value>, PatchError> {
     let (merged, original, order, key) = merge_list_items(s, id, original, patch)?;
     let Some(key) = key else { return Ok(merged) };
     let key = key.as_deref();
@@ -207,7 +230,10 @@ fn merge_list_items(
             Some("replace") => replace = true,
             Some("merge") => return Err(PatchError::MergeListDirective),
             Some(other) => {
-                return Err(PatchError::BadPatchType { directive: other.into(), map: p.to_string() });
+                return Err(PatchError::BadPatchType {
+                    directive: other.into(),
+                    map: p.to_string(),
+                });
             }
         }
     }
@@ -223,7 +249,10 @@ fn merge_list_items(
     let mut order = Vec::with_capacity(items.len());
     for pm in items {
         let Some(kv) = pm.get(&key) else {
-            return Err(PatchError::NoMergeKey { item: Value::Object(pm.clone()).to_string(), key });
+            return Err(PatchError::NoMergeKey {
+                item: Value::Object(pm.clone()).to_string(),
+                key,
+            });
         };
         order.push(Value::Object(pm.clone()));
         match merged.iter().position(|o| o.get(&key).is_some_and(|x| values_equal(x, kv))) {
@@ -252,10 +281,11 @@ fn set_element_order(
         return Ok(None);
     }
     let order = order.as_array().unwrap_or(&empty);
-    let (merged, base, key) = match merge_list_items(s, id, original.unwrap_or(&empty), patch_list.unwrap_or(&empty))? {
-        (merged, base, _, Some(key)) => (merged, base, key),
-        (merged, _, _, None) => return Ok(Some(Value::Array(merged))),
-    };
+    let (merged, base, key) =
+        match merge_list_items(s, id, original.unwrap_or(&empty), patch_list.unwrap_or(&empty))? {
+            (merged, base, _, Some(key)) => (merged, base, key),
+            (merged, _, _, None) => return Ok(Some(Value::Array(merged))),
+        };
     let key = key.as_deref();
     let (in_order, server_only) = partition(merged, order, key);
     Ok(Some(Value::Array(normalize(in_order, server_only, order, &base, key))))
@@ -277,7 +307,13 @@ fn partition(items: Vec<Value>, order: &[Value], key: Option<&str>) -> (Vec<Valu
 /// kube-apiserver's `normalizeElementOrder`: sorts patch items by the patch order and
 /// server-only items by the original order, then interleaves them, a server-only item going
 /// before a patch item when it came before it in the original list.
-fn normalize(mut patch_items: Vec<Value>, mut server_only: Vec<Value>, patch_order: &[Value], server_order: &[Value], key: Option<&str>) -> Vec<Value> {
+fn normalize(
+    mut patch_items: Vec<Value>,
+    mut server_only: Vec<Value>,
+    patch_order: &[Value],
+    server_order: &[Value],
+    key: Option<&str>,
+) -> Vec<Value> {
     patch_items.sort_by_key(|v| index_of(patch_order, v, key).unwrap_or(usize::MAX));
     server_only.sort_by_key(|v| index_of(server_order, v, key).unwrap_or(usize::MAX));
     let mut out = Vec::with_capacity(patch_items.len() + server_only.len());
@@ -288,7 +324,10 @@ fn normalize(mut patch_items: Vec<Value>, mut server_only: Vec<Value>, patch_ord
         } else if j >= patch_items.len() {
             true
         } else {
-            match (index_of(server_order, &server_only[i], key), index_of(server_order, &patch_items[j], key)) {
+            match (
+                index_of(server_order, &server_only[i], key),
+                index_of(server_order, &patch_items[j], key),
+            ) {
                 (Some(l), Some(r)) => l < r,
                 _ => false,
             }

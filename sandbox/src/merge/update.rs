@@ -4,7 +4,10 @@
 //! dropped, and at most ten `Update` entries are kept (older ones fold into `ancient-changes`).
 
 use super::bookkeeping::{find_takeovers, reset_set, strip_set, take_over};
-use super::managed::{Entry, Managed, ManagerKey, Operation, set_managed_fields, strip_managed_fields, seconds};
+use super::managed::{
+    Entry, Managed, ManagerKey, Operation, clone_without_managed_fields, seconds,
+    set_managed_fields,
+};
 use super::schema::Schema;
 use serde_json::Value;
 
@@ -36,13 +39,14 @@ pub struct UpdateRequest<'a> {
 pub fn record_update(old: Option<&Value>, new: &Value, req: &UpdateRequest) -> Value {
     let schema = req.schema;
     let mut managed = live_or_new_managed(old, new, req.subresource);
-    let mut out = new.clone();
-    strip_managed_fields(&mut out);
+    let out = clone_without_managed_fields(new);
     if managed.is_empty() && old.is_some() {
         return out;
     }
-    let mut old_obj = old.cloned().unwrap_or_else(|| schema.zero_object().clone());
-    strip_managed_fields(&mut old_obj);
+    let old_obj = match old {
+        Some(o) => clone_without_managed_fields(o),
+        None => schema.zero_object().clone(),
+    };
     let ignored = reset_set(schema, req.subresource);
     let key = ManagerKey {
         manager: req.manager.to_string(),
@@ -61,11 +65,12 @@ pub fn record_update(old: Option<&Value>, new: &Value, req: &UpdateRequest) -> V
         .union(&c.added)
         .difference(&c.removed)
         .recursive_difference(&ignored)
-        .difference(&strip_set());
+        .difference(strip_set());
     if !set.is_empty() {
         match managed.get_mut(&key) {
             Some(e) => {
-                e.set = e.set.union(&set);
+                let s = e.set.union(&set);
+                e.set_fields(s);
                 e.api_version = req.api_version.to_string();
                 e.time = Some(req.now.to_string());
             }
@@ -79,7 +84,8 @@ pub fn record_update(old: Option<&Value>, new: &Value, req: &UpdateRequest) -> V
         }
     }
     cap_update_managers(&mut managed);
-    set_managed_fields(&mut out, &managed);
+    let mut out = out;
+    set_managed_fields(&mut out, managed);
     out
 }
 
@@ -90,7 +96,8 @@ fn live_or_new_managed(old: Option<&Value>, new: &Value, subresource: Option<&st
         return from_old();
     }
     if let Some(Value::Array(list)) = new.pointer("/metadata/managedFields") {
-        let reset = list.is_empty() || (list.len() == 1 && list[0].as_object().is_some_and(|m| m.is_empty()));
+        let reset = list.is_empty()
+            || (list.len() == 1 && list[0].as_object().is_some_and(|m| m.is_empty()));
         if reset {
             return Managed::default();
         }
@@ -115,7 +122,9 @@ fn cap_update_managers(managed: &mut Managed) {
     }
     let time_of = |m: &Managed, k: &ManagerKey| seconds(m.get(k).and_then(|e| e.time.as_deref()));
     updaters.sort_by(|a, b| {
-        time_of(managed, a).cmp(&time_of(managed, b)).then_with(|| a.identifier().cmp(&b.identifier()))
+        time_of(managed, a)
+            .cmp(&time_of(managed, b))
+            .then_with(|| a.identifier().cmp(&b.identifier()))
     });
     let mut first_of_version: Vec<(String, ManagerKey)> = Vec::new();
     let mut length = updaters.len();
@@ -140,7 +149,8 @@ fn cap_update_managers(managed: &mut Managed) {
                     f.original = None;
                 }
                 if let Some(b) = managed.get_mut(&bucket) {
-                    b.set = b.set.union(&entry.set);
+                    let s = b.set.union(&entry.set);
+                    b.set_fields(s);
                     b.time = entry.time.clone();
                     b.original = None;
                 }

@@ -66,7 +66,9 @@ impl PathElement {
         let (kind, rest) = key.split_at_checked(2).ok_or_else(|| bad("too short"))?;
         match kind {
             "f:" => Ok(PathElement::Field(rest.to_string())),
-            "v:" => serde_json::from_str(rest).map(PathElement::Value).map_err(|e| bad(&e.to_string())),
+            "v:" => {
+                serde_json::from_str(rest).map(PathElement::Value).map_err(|e| bad(&e.to_string()))
+            }
             "i:" => rest.parse::<i64>().map(PathElement::Index).map_err(|e| bad(&e.to_string())),
             "k:" => {
                 let v: Value = serde_json::from_str(rest).map_err(|e| bad(&e.to_string()))?;
@@ -261,8 +263,8 @@ mod tests {
 
     #[test]
     fn keys_sort_their_fields_and_values_use_go_json() {
-        let pe = PathElement::from_fields_v1_key(r#"k:{"protocol":"TCP","containerPort":80}"#)
-            .unwrap();
+        let pe =
+            PathElement::from_fields_v1_key(r#"k:{"protocol":"TCP","containerPort":80}"#).unwrap();
         assert_eq!(pe.to_fields_v1_key(), r#"k:{"containerPort":80,"protocol":"TCP"}"#);
         let v = PathElement::Value(json!("a<b"));
         assert_eq!(v.to_fields_v1_key(), r#"v:"a\u003cb""#);

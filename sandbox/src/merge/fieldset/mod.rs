@@ -162,6 +162,51 @@ impl FieldSet {
         FieldSet { members, children }
     }
 
+    /// Whether every path of `self` is in `other`.
+    pub fn is_subset_of(&self, other: &FieldSet) -> bool {
+        self.members.iter().all(|pe| other.has_member(pe))
+            && self
+                .children
+                .iter()
+                .all(|(pe, set)| other.with_prefix(pe).is_some_and(|o| set.is_subset_of(o)))
+    }
+
+    /// Removes the paths of `other` from `self` in place (see [`FieldSet::difference`]).
+    pub fn remove_all(&mut self, other: &FieldSet) {
+        if other.is_empty() {
+            return;
+        }
+        self.members.retain(|pe| !other.has_member(pe));
+        self.children.retain_mut(|(pe, set)| match other.with_prefix(pe) {
+            Some(o) => {
+                set.remove_all(o);
+                !set.is_empty()
+            }
+            None => true,
+        });
+    }
+
+    /// Removes the paths of `other` and everything below its members, in place (see
+    /// [`FieldSet::recursive_difference`]).
+    pub fn remove_all_recursive(&mut self, other: &FieldSet) {
+        if other.is_empty() {
+            return;
+        }
+        self.members.retain(|pe| !other.has_member(pe));
+        self.children.retain_mut(|(pe, set)| {
+            if other.has_member(pe) {
+                return false;
+            }
+            match other.with_prefix(pe) {
+                Some(o) => {
+                    set.remove_all_recursive(o);
+                    !set.is_empty()
+                }
+                None => true,
+            }
+        });
+    }
+
     /// Paths in both sets.
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
         let members =
@@ -292,8 +337,7 @@ mod tests {
     #[test]
     fn iteration_lists_members_before_children() {
         let a = set(&["spec.template.spec.x", "spec.replicas", "apiVersion"]);
-        let printed: Vec<String> =
-            a.paths().iter().map(|x| DisplayPath(x).to_string()).collect();
+        let printed: Vec<String> = a.paths().iter().map(|x| DisplayPath(x).to_string()).collect();
         assert_eq!(printed, vec![".apiVersion", ".spec.replicas", ".spec.template.spec.x"]);
     }
 

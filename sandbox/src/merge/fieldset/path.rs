@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn order_is_fields_keys_values_indexes() {
-        let mut pes = vec![
+        let mut pes = [
             PathElement::Index(0),
             PathElement::Value(json!("a")),
             key(&[("name", json!("a"))]),

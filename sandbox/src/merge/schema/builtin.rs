@@ -8,7 +8,7 @@
 //! which is exactly what an unannotated Kubernetes type is.
 
 use super::{
-    Arena, ListNode, ListType, Node, NodeId, ObjectNode, OPEN, PatchStrategy, SCALAR, Schema,
+    Arena, ListNode, ListType, Node, NodeId, OPEN, ObjectNode, PatchStrategy, SCALAR, Schema,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -24,12 +24,7 @@ impl B {
         let mut fields: Vec<(String, NodeId)> =
             fields.iter().map(|(n, id)| (n.to_string(), *id)).collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
-        self.a.push(Node::Object(ObjectNode {
-            fields,
-            rest: OPEN,
-            rest_are_fields: true,
-            atomic,
-        }))
+        self.a.push(Node::Object(ObjectNode { fields, rest: OPEN, rest_are_fields: true, atomic }))
     }
 
     /// A granular struct.
@@ -52,13 +47,13 @@ impl B {
         self.a.push(Node::Object(ObjectNode { rest: elem, atomic: true, ..Default::default() }))
     }
 
-    pub(super) fn list(&mut self, elem: NodeId, list_type: ListType, patch: PatchStrategy) -> NodeId {
-        self.a.push(Node::List(ListNode {
-            elem,
-            list_type,
-            key_defaults: Vec::new(),
-            patch,
-        }))
+    pub(super) fn list(
+        &mut self,
+        elem: NodeId,
+        list_type: ListType,
+        patch: PatchStrategy,
+    ) -> NodeId {
+        self.a.push(Node::List(ListNode { elem, list_type, key_defaults: Vec::new(), patch }))
     }
 
     /// An atomic list that strategic merge patch replaces.
@@ -86,7 +81,6 @@ impl B {
         }
         list
     }
-
 }
 
 /// Shared types, built once.
@@ -142,7 +136,8 @@ fn common(b: &mut B) -> Common {
     let quantities = b.map(SCALAR);
     let quantities2 = b.map(SCALAR);
     let resources = b.st(&[("limits", quantities), ("requests", quantities2)]);
-    let pvc_spec = b.st(&[("dataSource", atomic_ref), ("resources", resources), ("selector", selector)]);
+    let pvc_spec =
+        b.st(&[("dataSource", atomic_ref), ("resources", resources), ("selector", selector)]);
     let pvc_conditions = b.conditions();
     let capacity = b.map(SCALAR);
     let allocated = b.map(SCALAR);
@@ -206,7 +201,8 @@ fn volume(b: &mut B, meta: NodeId, local_ref: NodeId, atomic_ref: NodeId) -> Nod
     let limits = b.map(SCALAR);
     let requests = b.map(SCALAR);
     let resources = b.st(&[("limits", limits), ("requests", requests)]);
-    let claim_spec = b.st(&[("dataSource", atomic_ref), ("resources", resources), ("selector", selector)]);
+    let claim_spec =
+        b.st(&[("dataSource", atomic_ref), ("resources", resources), ("selector", selector)]);
     let claim_template = b.st(&[("metadata", meta), ("spec", claim_spec)]);
     let ephemeral = b.st(&[("volumeClaimTemplate", claim_template)]);
     b.st(&[
@@ -222,7 +218,13 @@ fn volume(b: &mut B, meta: NodeId, local_ref: NodeId, atomic_ref: NodeId) -> Nod
     ])
 }
 
-fn pod_spec(b: &mut B, meta: NodeId, selector: NodeId, local_ref: NodeId, atomic_ref: NodeId) -> NodeId {
+fn pod_spec(
+    b: &mut B,
+    meta: NodeId,
+    selector: NodeId,
+    local_ref: NodeId,
+    atomic_ref: NodeId,
+) -> NodeId {
     let c = container(b, atomic_ref);
     let containers = b.keyed(c, &["name"], Some("name"));
     let init = b.keyed(c, &["name"], Some("name"));
@@ -320,7 +322,8 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
             let failed = b.list(SCALAR, ListType::Set, PatchStrategy::Replace);
             let succeeded = b.list(SCALAR, ListType::Set, PatchStrategy::Replace);
             let uncounted = b.st(&[("failed", failed), ("succeeded", succeeded)]);
-            let status = b.st(&[("conditions", conditions), ("uncountedTerminatedPods", uncounted)]);
+            let status =
+                b.st(&[("conditions", conditions), ("uncountedTerminatedPods", uncounted)]);
             b.st(&[("metadata", m), ("spec", spec), ("status", status)])
         }
         "CronJob" => {
@@ -457,7 +460,7 @@ fn zero_object(kind: &str) -> Value {
 
 struct Registry {
     arena: Arc<Arena>,
-    roots: HashMap<(&'static str, &'static str), (NodeId, bool)>,
+    roots: HashMap<(&'static str, &'static str), (NodeId, bool, Arc<Value>)>,
 }
 
 fn registry() -> &'static Registry {
@@ -468,7 +471,7 @@ fn registry() -> &'static Registry {
         let mut roots = HashMap::new();
         for k in KINDS {
             let root = kind_root(&mut b, &c, k.kind);
-            roots.insert((k.api_version, k.kind), (root, k.status));
+            roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero_object(k.kind))));
         }
         Registry { arena: Arc::new(b.a), roots }
     })
@@ -477,6 +480,6 @@ fn registry() -> &'static Registry {
 pub(super) fn lookup(api_version: &str, kind: &str) -> Option<Schema> {
     let r = registry();
     let key = KINDS.iter().find(|k| k.api_version == api_version && k.kind == kind)?;
-    let (root, status) = r.roots[&(key.api_version, key.kind)];
-    Some(Schema::new(r.arena.clone(), root, status, true, zero_object(kind)))
+    let (root, status, zero) = &r.roots[&(key.api_version, key.kind)];
+    Some(Schema::new(r.arena.clone(), *root, *status, true, zero.clone()))
 }

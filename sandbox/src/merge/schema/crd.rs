@@ -64,7 +64,7 @@ impl Schema {
             None => DEDUCED,
         };
         let root = with_object_meta(&mut b, root, meta);
-        Ok(Schema::new(Arc::new(b.a), root, status, false, Value::Object(Map::new())))
+        Ok(Schema::new(Arc::new(b.a), root, status, false, Arc::new(Value::Object(Map::new()))))
     }
 }
 
@@ -121,16 +121,15 @@ impl Converter<'_> {
             Some(ap @ Value::Object(_)) => self.convert(ap, &format!("{path}[*]"))?,
             _ => DEDUCED,
         };
-        if fields.is_empty() && rest == DEDUCED && !atomic && (preserve || props.get("properties").is_none()) {
+        if fields.is_empty()
+            && rest == DEDUCED
+            && !atomic
+            && (preserve || props.get("properties").is_none())
+        {
             return Ok(DEDUCED);
         }
         fields.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(self.b.a.push(Node::Object(ObjectNode {
-            fields,
-            rest,
-            rest_are_fields: false,
-            atomic,
-        })))
+        Ok(self.b.a.push(Node::Object(ObjectNode { fields, rest, rest_are_fields: false, atomic })))
     }
 
     fn array(&mut self, props: &Value, path: &str) -> Result<NodeId, SchemaError> {

@@ -154,7 +154,7 @@ impl Schema {
     pub fn generic() -> Schema {
         static ARENA: std::sync::OnceLock<Arc<Arena>> = std::sync::OnceLock::new();
         let arena = ARENA.get_or_init(|| Arc::new(Arena::new())).clone();
-        Schema::new(arena, DEDUCED, false, false, Value::Object(Default::default()))
+        Schema::new(arena, DEDUCED, false, false, Arc::new(Value::Object(Default::default())))
     }
 
     /// The built-in schema of a kind, else the generic one.
@@ -167,9 +167,9 @@ impl Schema {
         root: NodeId,
         status_subresource: bool,
         builtin: bool,
-        zero: Value,
+        zero: Arc<Value>,
     ) -> Schema {
-        Schema { arena, root, status_subresource, builtin, zero: Arc::new(zero) }
+        Schema { arena, root, status_subresource, builtin, zero }
     }
 
     /// Whether `status` is a subresource: applies and updates to the main resource leave it
@@ -228,7 +228,7 @@ impl Schema {
     }
 
     /// The type of `key` in an object and whether it is a named field (not a map entry).
-    pub(crate) fn field<'a>(&self, obj: &'a ObjectNode, key: &str) -> (NodeId, bool) {
+    pub(crate) fn field(&self, obj: &ObjectNode, key: &str) -> (NodeId, bool) {
         match obj.fields.binary_search_by(|(n, _)| n.as_str().cmp(key)) {
             Ok(i) => (obj.fields[i].1, true),
             Err(_) => (obj.rest, obj.rest_are_fields),

@@ -31,8 +31,14 @@ fn create_by_apply_matches_the_docs_example() {
     assert_eq!(out["data"], json!({"key": "some value"}));
     assert_eq!(
         managed(&out),
-        json!([entry("kubectl", "Apply", "v1", T1, json!({
-            "f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:test-label": {}}}}))])
+        json!([entry(
+            "kubectl",
+            "Apply",
+            "v1",
+            T1,
+            json!({
+            "f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:test-label": {}}}})
+        )])
     );
 }
 
@@ -45,7 +51,13 @@ fn update_takes_a_field_then_apply_conflicts_as_in_the_docs() {
     assert_eq!(
         managed(&live),
         json!([
-            entry("kubectl", "Apply", "v1", T1, json!({"f:metadata": {"f:labels": {"f:test-label": {}}}})),
+            entry(
+                "kubectl",
+                "Apply",
+                "v1",
+                T1,
+                json!({"f:metadata": {"f:labels": {"f:test-label": {}}}})
+            ),
             entry("kube-controller-manager", "Update", "v1", T2, json!({"f:data": {"f:key": {}}})),
         ])
     );
@@ -75,8 +87,14 @@ fn force_transfers_ownership() {
     assert_eq!(out["data"]["key"], "some value");
     assert_eq!(
         managed(&out),
-        json!([entry("kubectl", "Apply", "v1", T3, json!({
-            "f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:test-label": {}}}}))])
+        json!([entry(
+            "kubectl",
+            "Apply",
+            "v1",
+            T3,
+            json!({
+            "f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:test-label": {}}}})
+        )])
     );
 }
 
@@ -87,7 +105,10 @@ fn a_dropped_field_is_removed() {
                         "metadata": {"name": "test-cm", "namespace": "default"}, "data": {"key": "v"}});
     let out = ssa(Some(&live), &config, "kubectl", T2).unwrap();
     assert!(out["metadata"].get("labels").is_none(), "{out}");
-    assert_eq!(managed(&out), json!([entry("kubectl", "Apply", "v1", T2, json!({"f:data": {"f:key": {}}}))]));
+    assert_eq!(
+        managed(&out),
+        json!([entry("kubectl", "Apply", "v1", T2, json!({"f:data": {"f:key": {}}}))])
+    );
 }
 
 #[test]
@@ -110,7 +131,10 @@ fn equal_values_are_shared_and_kept_when_one_owner_drops_them() {
         "metadata": {"name": "test-cm", "labels": {"test-label": "test"}}});
     let out = ssa(Some(&live), &only_label, "a", T3).unwrap();
     assert_eq!(out["data"], json!({"key": "v"}), "b still owns data.key");
-    assert_eq!(managed(&out)[1]["fieldsV1"], json!({"f:metadata": {"f:labels": {"f:test-label": {}}}}));
+    assert_eq!(
+        managed(&out)[1]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:test-label": {}}}})
+    );
 }
 
 #[test]
@@ -133,12 +157,17 @@ fn deployment(containers: Value) -> Value {
 
 #[test]
 fn containers_merge_by_name_with_one_owner_each() {
-    let live = ssa(None, &deployment(json!([{"name": "web", "image": "nginx:1"}])), "a", T1).unwrap();
+    let live =
+        ssa(None, &deployment(json!([{"name": "web", "image": "nginx:1"}])), "a", T1).unwrap();
     let sidecar = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
         "spec": {"template": {"spec": {"containers": [{"name": "log", "image": "busybox:1"}]}}}});
     let live = ssa(Some(&live), &sidecar, "b", T2).unwrap();
     let names: Vec<&str> = live["spec"]["template"]["spec"]["containers"]
-        .as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["web", "log"]);
     assert_eq!(
         managed(&live)[1]["fieldsV1"],
@@ -146,15 +175,27 @@ fn containers_merge_by_name_with_one_owner_each() {
             "k:{\"name\":\"log\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}})
     );
     // a changes its own container: no conflict with b.
-    let live = ssa(Some(&live), &deployment(json!([{"name": "web", "image": "nginx:2"}])), "a", T3).unwrap();
+    let live = ssa(Some(&live), &deployment(json!([{"name": "web", "image": "nginx:2"}])), "a", T3)
+        .unwrap();
     let c = &live["spec"]["template"]["spec"]["containers"];
-    assert_eq!((c[0]["image"].as_str(), c[1]["image"].as_str()), (Some("nginx:2"), Some("busybox:1")));
+    assert_eq!(
+        (c[0]["image"].as_str(), c[1]["image"].as_str()),
+        (Some("nginx:2"), Some("busybox:1"))
+    );
     // a touching b's container's image conflicts, with kube-apiserver's path syntax.
-    let err = ssa(Some(&live), &deployment(json!([{"name": "web", "image": "nginx:2"},
-        {"name": "log", "image": "busybox:2"}])), "a", T3).unwrap_err();
+    let err = ssa(
+        Some(&live),
+        &deployment(json!([{"name": "web", "image": "nginx:2"},
+        {"name": "log", "image": "busybox:2"}])),
+        "a",
+        T3,
+    )
+    .unwrap_err();
     let ApplyError::Conflicts(c) = err else { panic!() };
-    assert_eq!(c.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
-               vec![r#".spec.template.spec.containers[name="log"].image"#]);
+    assert_eq!(
+        c.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
+        vec![r#".spec.template.spec.containers[name="log"].image"#]
+    );
     // b dropping its container removes it.
     let empty = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}});
     let live = ssa(Some(&live), &empty, "b", T3).unwrap();
@@ -163,14 +204,22 @@ fn containers_merge_by_name_with_one_owner_each() {
 
 #[test]
 fn service_ports_are_keyed_by_port_and_protocol() {
-    let svc = |ports: Value| json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
-                                    "spec": {"ports": ports}});
+    let svc = |ports: Value| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                                    "spec": {"ports": ports}})
+    };
     let live = ssa(None, &svc(json!([{"port": 53, "name": "dns"}])), "a", T1).unwrap();
     assert_eq!(
         managed(&live)[0]["fieldsV1"],
         json!({"f:spec": {"f:ports": {"k:{\"port\":53,\"protocol\":\"TCP\"}": {".": {}, "f:name": {}, "f:port": {}}}}})
     );
-    let live = ssa(Some(&live), &svc(json!([{"port": 53, "protocol": "UDP", "name": "dns-udp"}])), "b", T2).unwrap();
+    let live = ssa(
+        Some(&live),
+        &svc(json!([{"port": 53, "protocol": "UDP", "name": "dns-udp"}])),
+        "b",
+        T2,
+    )
+    .unwrap();
     let ports = live["spec"]["ports"].as_array().unwrap();
     assert_eq!(ports.len(), 2, "{ports:?}");
     assert_eq!(ports[0]["protocol"], "TCP");
@@ -185,12 +234,26 @@ fn service_ports_are_keyed_by_port_and_protocol() {
 
 #[test]
 fn atomic_lists_are_replaced_and_owned_whole() {
-    let live = ssa(None, &deployment(json!([{"name": "web", "image": "i", "args": ["a", "b"]}])), "a", T1).unwrap();
-    let out = ssa(Some(&live), &deployment(json!([{"name": "web", "image": "i", "args": ["c"]}])), "a", T2).unwrap();
+    let live =
+        ssa(None, &deployment(json!([{"name": "web", "image": "i", "args": ["a", "b"]}])), "a", T1)
+            .unwrap();
+    let out = ssa(
+        Some(&live),
+        &deployment(json!([{"name": "web", "image": "i", "args": ["c"]}])),
+        "a",
+        T2,
+    )
+    .unwrap();
     assert_eq!(out["spec"]["template"]["spec"]["containers"][0]["args"], json!(["c"]));
     let fields = &managed(&out)[0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"web\"}"];
     assert_eq!(fields["f:args"], json!({}));
-    let err = ssa(Some(&out), &deployment(json!([{"name": "web", "image": "i", "args": ["d"]}])), "b", T3).unwrap_err();
+    let err = ssa(
+        Some(&out),
+        &deployment(json!([{"name": "web", "image": "i", "args": ["d"]}])),
+        "b",
+        T3,
+    )
+    .unwrap_err();
     let ApplyError::Conflicts(c) = err else { panic!() };
     assert_eq!(c[0].field, r#".spec.template.spec.containers[name="web"].args"#);
 }

@@ -26,19 +26,30 @@ fn containers(v: &Value) -> Value {
 
 #[test]
 fn containers_merge_by_name_keeping_server_only_items() {
-    let live = deploy(json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1", "args": ["x"]}]));
-    let out = patch(&live, json!({"spec": {"template": {"spec": {"containers": [
-        {"name": "b", "image": "b:2", "args": ["y"]}, {"name": "c", "image": "c:1"}]}}}}));
-    assert_eq!(containers(&out), json!([{"name": "a", "image": "a:1"},
-        {"name": "b", "image": "b:2", "args": ["y"]}, {"name": "c", "image": "c:1"}]));
+    let live = deploy(
+        json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1", "args": ["x"]}]),
+    );
+    let out = patch(
+        &live,
+        json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "b", "image": "b:2", "args": ["y"]}, {"name": "c", "image": "c:1"}]}}}}),
+    );
+    assert_eq!(
+        containers(&out),
+        json!([{"name": "a", "image": "a:1"},
+        {"name": "b", "image": "b:2", "args": ["y"]}, {"name": "c", "image": "c:1"}])
+    );
 }
 
 #[test]
 fn delete_directive_and_null_remove() {
     let live = deploy(json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]));
-    let out = patch(&live, json!({
+    let out = patch(
+        &live,
+        json!({
         "metadata": {"labels": {"app": null}},
-        "spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}}}));
+        "spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}}}),
+    );
     assert_eq!(containers(&out), json!([{"name": "b", "image": "b:1"}]));
     assert!(out["metadata"].get("labels").is_some_and(|l| l.as_object().unwrap().is_empty()));
     let out = patch(&live, json!({"spec": {"strategy": {"$patch": "delete"}}}));
@@ -48,80 +59,120 @@ fn delete_directive_and_null_remove() {
 #[test]
 fn replace_directives() {
     let live = deploy(json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]));
-    let out = patch(&live, json!({"spec": {"template": {"spec": {"containers": [
-        {"$patch": "replace"}, {"name": "z", "image": "z:1"}]}}}}));
+    let out = patch(
+        &live,
+        json!({"spec": {"template": {"spec": {"containers": [
+        {"$patch": "replace"}, {"name": "z", "image": "z:1"}]}}}}),
+    );
     assert_eq!(containers(&out), json!([{"name": "z", "image": "z:1"}]));
-    let out = patch(&live, json!({"metadata": {"annotations": {"$patch": "replace", "only": "this"}}}));
+    let out =
+        patch(&live, json!({"metadata": {"annotations": {"$patch": "replace", "only": "this"}}}));
     assert_eq!(out["metadata"]["annotations"], json!({"only": "this"}));
 }
 
 #[test]
 fn set_element_order_reorders_the_merged_list() {
     let live = deploy(json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]));
-    let out = patch(&live, json!({"spec": {"template": {"spec": {
+    let out = patch(
+        &live,
+        json!({"spec": {"template": {"spec": {
         "$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
-        "containers": [{"name": "a", "image": "a:2"}]}}}}));
-    assert_eq!(containers(&out), json!([{"name": "b", "image": "b:1"}, {"name": "a", "image": "a:2"}]));
+        "containers": [{"name": "a", "image": "a:2"}]}}}}),
+    );
+    assert_eq!(
+        containers(&out),
+        json!([{"name": "b", "image": "b:1"}, {"name": "a", "image": "a:2"}])
+    );
 }
 
 #[test]
 fn retain_keys_clears_the_other_union_members() {
     let live = deploy(json!([{"name": "a", "image": "a:1"}]));
-    let out = patch(&live, json!({"spec": {"strategy": {
-        "$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": null}}}));
+    let out = patch(
+        &live,
+        json!({"spec": {"strategy": {
+        "$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": null}}}),
+    );
     assert_eq!(out["spec"]["strategy"], json!({"type": "Recreate"}));
 }
 
 #[test]
 fn kubectl_client_side_apply_patch() {
     let last = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"}}"#;
-    let live = deploy(json!([{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]},
+    let live =
+        deploy(json!([{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]},
                              {"name": "sidecar", "image": "s:1"}]));
     // The three-way patch `kubectl apply` computes when the image and replicas change and an
     // env var is added: ordering directives, merge keys, and the annotation.
-    let out = patch(&live, json!({
+    let out = patch(
+        &live,
+        json!({
         "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": last}},
         "spec": {"replicas": 3, "template": {"spec": {
             "$setElementOrder/containers": [{"name": "web"}, {"name": "sidecar"}],
             "containers": [{"name": "web", "image": "nginx:1.28",
-                "$setElementOrder/env": [{"name": "MODE"}], "env": [{"name": "MODE", "value": "prod"}]}]}}}}));
+                "$setElementOrder/env": [{"name": "MODE"}], "env": [{"name": "MODE", "value": "prod"}]}]}}}}),
+    );
     assert_eq!(out["spec"]["replicas"], 3);
     assert_eq!(out["metadata"]["annotations"]["keep"], "me");
-    assert_eq!(out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"], last);
-    assert_eq!(containers(&out), json!([
+    assert_eq!(
+        out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+        last
+    );
+    assert_eq!(
+        containers(&out),
+        json!([
         {"name": "web", "image": "nginx:1.28", "ports": [{"containerPort": 80}],
          "env": [{"name": "MODE", "value": "prod"}]},
-        {"name": "sidecar", "image": "s:1"}]));
+        {"name": "sidecar", "image": "s:1"}])
+    );
 }
 
 #[test]
 fn scale_label_annotate_and_rollout_restart_patches() {
     let live = deploy(json!([{"name": "a", "image": "a:1"}]));
     assert_eq!(patch(&live, json!({"spec": {"replicas": 5}}))["spec"]["replicas"], 5);
-    let out = patch(&live, json!({"metadata": {"labels": {"tier": "front"}, "annotations": {"note": "x"}}}));
+    let out = patch(
+        &live,
+        json!({"metadata": {"labels": {"tier": "front"}, "annotations": {"note": "x"}}}),
+    );
     assert_eq!(out["metadata"]["labels"], json!({"app": "web", "tier": "front"}));
     assert_eq!(out["metadata"]["annotations"], json!({"keep": "me", "note": "x"}));
-    let out = patch(&live, json!({"spec": {"template": {"metadata": {"annotations": {
-        "kubectl.kubernetes.io/restartedAt": "2026-11-22T04:15:52Z"}}}}}));
-    assert_eq!(out["spec"]["template"]["metadata"],
-        json!({"labels": {"app": "web"}, "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-22T04:15:52Z"}}));
+    let out = patch(
+        &live,
+        json!({"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": "2026-11-22T04:15:52Z"}}}}}),
+    );
+    assert_eq!(
+        out["spec"]["template"]["metadata"],
+        json!({"labels": {"app": "web"}, "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-22T04:15:52Z"}})
+    );
 }
 
 #[test]
 fn finalizers_merge_as_a_set_and_delete_from_primitive_list() {
     let live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "finalizers": ["a", "b"]}});
     let s = schema("ConfigMap");
-    let out = strategic_merge_patch(&live, &json!({"metadata": {"finalizers": ["c", "a"]}}), &s).unwrap();
+    let out =
+        strategic_merge_patch(&live, &json!({"metadata": {"finalizers": ["c", "a"]}}), &s).unwrap();
     // Patch items in patch order, server-only items after the patch items they followed.
     assert_eq!(out["metadata"]["finalizers"], json!(["c", "a", "b"]));
-    let out = strategic_merge_patch(&live, &json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}), &s).unwrap();
+    let out = strategic_merge_patch(
+        &live,
+        &json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}),
+        &s,
+    )
+    .unwrap();
     assert_eq!(out["metadata"]["finalizers"], json!(["b"]));
 }
 
 #[test]
 fn lists_without_a_merge_strategy_are_replaced() {
     let live = deploy(json!([{"name": "a", "image": "a:1", "args": ["x", "y"]}]));
-    let out = patch(&live, json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "args": ["z"]}]}}}}));
+    let out = patch(
+        &live,
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "args": ["z"]}]}}}}),
+    );
     assert_eq!(containers(&out)[0]["args"], json!(["z"]));
 }
 
@@ -129,7 +180,12 @@ fn lists_without_a_merge_strategy_are_replaced() {
 fn bad_patches_are_errors() {
     let live = deploy(json!([{"name": "a"}]));
     let s = schema("Deployment");
-    let err = strategic_merge_patch(&live, &json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}), &s).unwrap_err();
+    let err = strategic_merge_patch(
+        &live,
+        &json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}),
+        &s,
+    )
+    .unwrap_err();
     assert_eq!(err, PatchError::NoMergeKey { item: r#"{"image":"x"}"#.into(), key: "name".into() });
     assert_eq!(err.to_string(), r#"map: {"image":"x"} does not contain declared merge key: name"#);
     let err = strategic_merge_patch(&live, &json!({"spec": {"$patch": "merge"}}), &s).unwrap_err();

@@ -3,8 +3,8 @@
 //! a whole are recorded too, which is where the `".": {}` of an update's field set comes from.
 
 use super::{index_items, interleave, to_set::both_empty};
-use crate::merge::fieldset::{FieldSet, Path, PathElement};
 use crate::merge::fieldset::path::values_equal;
+use crate::merge::fieldset::{FieldSet, Path, PathElement};
 use crate::merge::schema::{Atom, ListType, NodeId, Schema};
 use serde_json::Value;
 
@@ -44,7 +44,21 @@ fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, c: &mut Compariso
     }
 }
 
-fn walk(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Option<&Value>, path: &mut Path, c: &mut Comparison) {
+fn walk(
+    schema: &Schema,
+    id: NodeId,
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    path: &mut Path,
+    c: &mut Comparison,
+) {
+    // Equal subtrees contribute nothing; most of an object is unchanged.
+    if let (Some(a), Some(b)) = (lhs, rhs)
+        && (a.is_object() || a.is_array())
+        && values_equal(a, b)
+    {
+        return;
+    }
     match schema.atom2(id, lhs, rhs) {
         Atom::Scalar => return leaf(lhs, rhs, path, c),
         Atom::List(l) => {
@@ -76,7 +90,14 @@ fn walk(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Option<&Value>, p
             if let Some(lm) = lm {
                 for (k, lv) in lm {
                     path.push(PathElement::Field(k.clone()));
-                    walk(schema, schema.field(o, k).0, Some(lv), rm.and_then(|m| m.get(k)), path, c);
+                    walk(
+                        schema,
+                        schema.field(o, k).0,
+                        Some(lv),
+                        rm.and_then(|m| m.get(k)),
+                        path,
+                        c,
+                    );
                     path.pop();
                 }
             }
@@ -108,8 +129,12 @@ mod tests {
     #[test]
     fn added_maps_are_recorded_with_their_leaves() {
         let s = Schema::builtin("v1", "ConfigMap").unwrap();
-        let c = compare(&s, s.root(), &json!({"metadata": {"name": "x"}}),
-            &json!({"metadata": {"name": "x"}, "data": {"a": "1"}}));
+        let c = compare(
+            &s,
+            s.root(),
+            &json!({"metadata": {"name": "x"}}),
+            &json!({"metadata": {"name": "x"}, "data": {"a": "1"}}),
+        );
         assert_eq!(c.added.to_fields_v1_string(), r#"{"f:data":{".":{},"f:a":{}}}"#);
         assert!(c.modified.is_empty() && c.removed.is_empty());
     }

@@ -6,61 +6,68 @@ use super::{index_items, interleave, to_set::both_empty};
 use crate::merge::schema::{Atom, ListType, NodeId, Schema};
 use serde_json::{Map, Value};
 
-/// Merges `rhs` (the config) into `lhs` (the live value). `None` when both are absent.
-pub(crate) fn merge(schema: &Schema, id: NodeId, lhs: Option<&Value>, rhs: Option<&Value>) -> Option<Value> {
-    if lhs.is_none() && rhs.is_none() {
-        return None;
-    }
-    let leaf = || rhs.or(lhs).cloned();
-    match schema.atom2(id, lhs, rhs) {
-        Atom::Scalar => leaf(),
+/// Merges `rhs` (the configuration) into `lhs` (a copy of the live value) in place, without
+/// rebuilding the parts the configuration does not touch. `rhs` must have no duplicate list
+/// keys (the configuration is validated first).
+pub(crate) fn merge_into(schema: &Schema, id: NodeId, lhs: &mut Value, rhs: &Value) {
+    match schema.atom2(id, Some(lhs), Some(rhs)) {
+        Atom::Scalar => *lhs = rhs.clone(),
         Atom::List(l) => {
-            if l.list_type == ListType::Atomic || both_empty(lhs, rhs) {
-                return leaf();
+            if l.list_type == ListType::Atomic || both_empty(Some(lhs), Some(rhs)) {
+                *lhs = rhs.clone();
+                return;
             }
-            let empty = Vec::new();
-            let litems = lhs.and_then(Value::as_array).unwrap_or(&empty);
-            let ritems = rhs.and_then(Value::as_array).unwrap_or(&empty);
-            let li = index_items(l, litems);
+            let Value::Array(ritems) = rhs else { return };
+            let mut litems = match std::mem::take(lhs) {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            };
+            let lpes: Vec<_> = litems.iter().map(|i| super::item_pe(l, i).ok()).collect();
             let ri = index_items(l, ritems);
-            let lpes: Vec<_> = li.iter().map(|(p, _)| p.clone()).collect();
-            let rpes: Vec<_> = ri.iter().map(|(p, _)| p.clone()).collect();
-            let mut out = Vec::with_capacity(litems.len().max(ritems.len()));
-            for (a, b) in interleave(&lpes, &rpes) {
-                let lv = a.map(|i| li[i].1);
-                let rv = b.map(|i| ri[i].1);
-                if let Some(v) = merge(schema, l.elem, lv, rv) {
-                    out.push(v);
+            // First occurrence of each key on the left, as index_items keeps.
+            let mut lfirst: Vec<(crate::merge::fieldset::PathElement, usize)> = Vec::new();
+            for (i, pe) in lpes.iter().enumerate() {
+                if let Some(pe) = pe
+                    && !lfirst.iter().any(|(p, _)| p == pe)
+                {
+                    lfirst.push((pe.clone(), i));
                 }
             }
-            Some(Value::Array(out))
+            let lkeys: Vec<_> = lfirst.iter().map(|(p, _)| p.clone()).collect();
+            let rkeys: Vec<_> = ri.iter().map(|(p, _)| p.clone()).collect();
+            let mut out = Vec::with_capacity(litems.len().max(ritems.len()));
+            for (a, b) in interleave(&lkeys, &rkeys) {
+                let left = a.map(|i| std::mem::take(&mut litems[lfirst[i].1]));
+                match (left, b) {
+                    (Some(mut item), Some(r)) => {
+                        merge_into(schema, l.elem, &mut item, ri[r].1);
+                        out.push(item);
+                    }
+                    (Some(item), None) => out.push(item),
+                    (None, Some(r)) => out.push(ri[r].1.clone()),
+                    (None, None) => {}
+                }
+            }
+            *lhs = Value::Array(out);
         }
         Atom::Object(o) => {
-            if o.atomic || both_empty(lhs, rhs) {
-                return leaf();
+            if o.atomic || both_empty(Some(lhs), Some(rhs)) {
+                *lhs = rhs.clone();
+                return;
             }
-            let lm = lhs.and_then(Value::as_object);
-            let rm = rhs.and_then(Value::as_object);
-            let mut out = Map::new();
-            if let Some(lm) = lm {
-                for (k, lv) in lm {
-                    let rv = rm.and_then(|m| m.get(k));
-                    if let Some(v) = merge(schema, schema.field(o, k).0, Some(lv), rv) {
-                        out.insert(k.clone(), v);
+            let Value::Object(rm) = rhs else { return };
+            if !lhs.is_object() {
+                *lhs = Value::Object(Map::new());
+            }
+            let Value::Object(lm) = lhs else { return };
+            for (k, rv) in rm {
+                match lm.get_mut(k) {
+                    Some(lv) => merge_into(schema, schema.field(o, k).0, lv, rv),
+                    None => {
+                        lm.insert(k.clone(), rv.clone());
                     }
                 }
             }
-            if let Some(rm) = rm {
-                for (k, rv) in rm {
-                    if lm.is_some_and(|m| m.contains_key(k)) {
-                        continue;
-                    }
-                    if let Some(v) = merge(schema, schema.field(o, k).0, None, Some(rv)) {
-                        out.insert(k.clone(), v);
-                    }
-                }
-            }
-            Some(Value::Object(out))
         }
     }
 }
@@ -77,9 +84,13 @@ mod tests {
             {"name": "a", "image": "a:1", "args": ["x", "y"]},
             {"name": "b", "image": "b:1"}]}});
         let config = json!({"spec": {"containers": [{"name": "a", "args": ["z"]}]}});
-        let out = merge(&s, s.root(), Some(&live), Some(&config)).unwrap();
-        assert_eq!(out, json!({"spec": {"containers": [
+        let mut out = live.clone();
+        merge_into(&s, s.root(), &mut out, &config);
+        assert_eq!(
+            out,
+            json!({"spec": {"containers": [
             {"name": "a", "image": "a:1", "args": ["z"]},
-            {"name": "b", "image": "b:1"}]}}));
+            {"name": "b", "image": "b:1"}]}})
+        );
     }
 }

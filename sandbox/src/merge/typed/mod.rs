@@ -10,7 +10,7 @@ mod remove;
 mod to_set;
 
 pub(crate) use compare::{Comparison, compare};
-pub(crate) use merge::merge;
+pub(crate) use merge::merge_into;
 pub(crate) use remove::remove_items;
 pub(crate) use to_set::{ensure_named_fields_are_members, to_field_set, validate};
 

@@ -7,7 +7,12 @@ use crate::merge::schema::{Atom, ListType, NodeId, Schema};
 use serde_json::{Map, Value};
 
 /// `v` without the paths of `set`; `None` when nothing is left of a non-empty container.
-pub(crate) fn remove_items(schema: &Schema, id: NodeId, v: &Value, set: &FieldSet) -> Option<Value> {
+pub(crate) fn remove_items(
+    schema: &Schema,
+    id: NodeId,
+    v: &Value,
+    set: &FieldSet,
+) -> Option<Value> {
     if set.is_empty() {
         return Some(v.clone());
     }

@@ -1,9 +1,9 @@
 //! The field set of a value (what an applier owns), validation of associative lists, and
 //! structured-merge-diff's `EnsureNamedFieldsAreMembers`.
 
-use super::{item_pe, is_empty_container};
+use super::{is_empty_container, item_pe};
 use crate::merge::fieldset::{DisplayPath, FieldSet, Path, PathElement};
-use crate::merge::schema::{Atom, Node, NodeId, Schema, SCALAR};
+use crate::merge::schema::{Atom, Node, NodeId, SCALAR, Schema};
 use serde_json::Value;
 
 /// The set of fields a value sets: scalars, atomic lists and maps, associative-list items,
@@ -39,11 +39,7 @@ fn entry(schema: &Schema, id: NodeId, v: &Value, parent: &mut FieldSet, pe: Path
     }
 }
 
-fn object_contents(
-    schema: &Schema,
-    o: &crate::merge::schema::ObjectNode,
-    v: &Value,
-) -> FieldSet {
+fn object_contents(schema: &Schema, o: &crate::merge::schema::ObjectNode, v: &Value) -> FieldSet {
     let mut set = FieldSet::new();
     if let Value::Object(map) = v {
         for (k, val) in map {
@@ -81,12 +77,36 @@ pub(crate) fn validate(schema: &Schema, id: NodeId, v: &Value) -> Vec<String> {
     errs
 }
 
-fn walk_validate(schema: &Schema, id: NodeId, v: &Value, path: &mut Path, errs: &mut Vec<String>) {
+/// A step of the validation path; fields are borrowed so that valid objects cost no
+/// allocation per field.
+enum Seg<'a> {
+    Field(&'a str),
+    Item(PathElement),
+}
+
+fn display(path: &[Seg<'_>]) -> String {
+    let owned: Path = path
+        .iter()
+        .map(|s| match s {
+            Seg::Field(f) => PathElement::Field(f.to_string()),
+            Seg::Item(pe) => pe.clone(),
+        })
+        .collect();
+    DisplayPath(&owned).to_string()
+}
+
+fn walk_validate<'a>(
+    schema: &Schema,
+    id: NodeId,
+    v: &'a Value,
+    path: &mut Vec<Seg<'a>>,
+    errs: &mut Vec<String>,
+) {
     match schema.atom(id, Some(v)) {
         Atom::Object(o) if !o.atomic => {
             if let Value::Object(map) = v {
                 for (k, val) in map {
-                    path.push(PathElement::Field(k.clone()));
+                    path.push(Seg::Field(k));
                     walk_validate(schema, schema.field(o, k).0, val, path, errs);
                     path.pop();
                 }
@@ -97,12 +117,12 @@ fn walk_validate(schema: &Schema, id: NodeId, v: &Value, path: &mut Path, errs: 
             let mut seen: Vec<PathElement> = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 match item_pe(l, item) {
-                    Err(e) => errs.push(format!("{}: element {i}: {e}", DisplayPath(path))),
+                    Err(e) => errs.push(format!("{}: element {i}: {e}", display(path))),
                     Ok(pe) if seen.contains(&pe) => {
-                        errs.push(format!("{}: duplicate entries for key {pe}", DisplayPath(path)));
+                        errs.push(format!("{}: duplicate entries for key {pe}", display(path)));
                     }
                     Ok(pe) => {
-                        path.push(pe.clone());
+                        path.push(Seg::Item(pe.clone()));
                         walk_validate(schema, l.elem, item, path, errs);
                         path.pop();
                         seen.push(pe);
@@ -117,7 +137,11 @@ fn walk_validate(schema: &Schema, id: NodeId, v: &Value, path: &mut Path, errs: 
 /// Adds, at every level, the named struct fields that have owned children as members, so that
 /// removing them removes the whole field (structured-merge-diff's
 /// `EnsureNamedFieldsAreMembers`). Map entries and list items are not added.
-pub(crate) fn ensure_named_fields_are_members(schema: &Schema, id: NodeId, set: &FieldSet) -> FieldSet {
+pub(crate) fn ensure_named_fields_are_members(
+    schema: &Schema,
+    id: NodeId,
+    set: &FieldSet,
+) -> FieldSet {
     let obj = match schema.node(id) {
         Node::Object(o) => Some(o.clone()),
         Node::Open => Some(crate::merge::schema::ObjectNode {
