@@ -15,6 +15,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 const PREFIX: &str = "#/components/schemas/";
+const STATUS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
+const PATCH: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
+const DELETE_OPTIONS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions";
+const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
 
 /// Rendered documents of one registry generation.
 #[derive(Debug, Default)]
@@ -159,6 +163,97 @@ fn path_param(name: &str) -> Value {
     json!({"name": name, "in": "path", "description": format!("{name} of the resource"), "required": true, "schema": {"type": "string", "uniqueItems": true}})
 }
 
+const PATCH_TYPES: [&str; 4] = [
+    "application/apply-patch+yaml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+];
+
+/// The operations of one resource, path by path.
+struct ResourcePaths<'a> {
+    info: &'a ResourceInfo,
+    gvk: Value,
+    kind: Value,
+    scope_params: Vec<Value>,
+    item_params: Vec<Value>,
+}
+
+impl<'a> ResourcePaths<'a> {
+    fn new(info: &'a ResourceInfo, kind_def: &str) -> Self {
+        let scope_params: Vec<Value> =
+            if info.namespaced { vec![path_param("namespace")] } else { vec![] };
+        let mut item_params = scope_params.clone();
+        item_params.insert(0, path_param("name"));
+        Self {
+            info,
+            gvk: json!({"group": info.group, "kind": info.kind, "version": info.version}),
+            kind: schema_ref(kind_def),
+            scope_params,
+            item_params,
+        }
+    }
+
+    fn op(&self, action: &'a str, id_verb: &'a str) -> Op<'a> {
+        Op { info: self.info, action, id_verb, gvk: self.gvk.clone() }
+    }
+
+    fn collection(&self) -> Value {
+        let any = json!({"type": "object"});
+        let mut c = json!({
+            "get": self.op("list", "list").render(list_params(), None, &["200"], &any),
+            "post": self.op("post", "create").render(write_params(false), Some(body(&["*/*"], &self.kind)), &["200", "201", "202"], &self.kind),
+            "parameters": self.scope_params,
+        });
+        if self.info.delete_collection {
+            let request = Some(body(&["*/*"], &schema_ref(DELETE_OPTIONS)));
+            c["delete"] = self.op("deletecollection", "deleteCollection").render(
+                list_params(),
+                request,
+                &["200"],
+                &schema_ref(STATUS),
+            );
+        }
+        c
+    }
+
+    fn item(&self) -> Value {
+        let k = &self.kind;
+        let propagation = vec![query_param("propagationPolicy", "propagationPolicy", "string")];
+        json!({
+            "get": self.op("get", "read").render(vec![], None, &["200"], k),
+            "put": self.op("put", "replace").render(write_params(false), Some(body(&["*/*"], k)), &["200", "201"], k),
+            "patch": self.op("patch", "patch").render(write_params(true), Some(body(&PATCH_TYPES, &schema_ref(PATCH))), &["200", "201"], k),
+            "delete": self.op("delete", "delete").render(propagation, Some(body(&["*/*"], &schema_ref(DELETE_OPTIONS))), &["200", "202"], &schema_ref(STATUS)),
+            "parameters": self.item_params,
+        })
+    }
+
+    fn subresource(&self, sub: &str) -> Value {
+        let (schema, id) = if sub == "scale" {
+            (schema_ref(SCALE), "Scale")
+        } else {
+            (self.kind.clone(), "Status")
+        };
+        let (read, replace, patch) =
+            (format!("read{id}"), format!("replace{id}"), format!("patch{id}"));
+        let render = |action: &str, id_verb: &str, params: Vec<Value>, request: Option<Value>| {
+            Op { info: self.info, action, id_verb, gvk: self.gvk.clone() }.render(
+                params,
+                request,
+                &["200", "201"],
+                &schema,
+            )
+        };
+        json!({
+            "get": render("get", &read, vec![], None),
+            "put": render("put", &replace, write_params(false), Some(body(&["*/*"], &schema))),
+            "patch": render("patch", &patch, write_params(true), Some(body(&PATCH_TYPES, &schema_ref(PATCH)))),
+            "parameters": self.item_params,
+        })
+    }
+}
+
 /// The paths of one resource.
 fn resource_paths(info: &ResourceInfo, kind_def: &str, paths: &mut Map<String, Value>) {
     let base = if info.group.is_empty() {
@@ -171,76 +266,20 @@ fn resource_paths(info: &ResourceInfo, kind_def: &str, paths: &mut Map<String, V
     } else {
         format!("{base}/{}", info.plural)
     };
-    let kind = schema_ref(kind_def);
-    let status = schema_ref("io.k8s.apimachinery.pkg.apis.meta.v1.Status");
-    let patch = schema_ref("io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
-    let delete_opts = schema_ref("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions");
-    let gvk = json!({"group": info.group, "kind": info.kind, "version": info.version});
-    fn make<'a>(info: &'a ResourceInfo, gvk: &Value, action: &'a str, id_verb: &'a str) -> Op<'a> {
-        Op { info, action, id_verb, gvk: gvk.clone() }
-    }
-    let op = |action, id_verb| make(info, &gvk, action, id_verb);
-    let patch_types = [
-        "application/apply-patch+yaml",
-        "application/json-patch+json",
-        "application/merge-patch+json",
-        "application/strategic-merge-patch+json",
-    ];
-    let scope_params: Vec<Value> =
-        if info.namespaced { vec![path_param("namespace")] } else { vec![] };
-    let mut item_params = scope_params.clone();
-    item_params.insert(0, path_param("name"));
-    let mut collection = json!({
-        "get": op("list", "list").render(list_params(), None, &["200"], &json!({"type": "object"})),
-        "post": op("post", "create").render(write_params(false), Some(body(&["*/*"], &kind)), &["200", "201", "202"], &kind),
-        "parameters": scope_params,
-    });
-    if info.delete_collection {
-        collection["delete"] = op("deletecollection", "deleteCollection").render(
-            list_params(),
-            Some(body(&["*/*"], &delete_opts)),
-            &["200"],
-            &status,
-        );
-    }
-    paths.insert(scope.clone(), collection);
-    paths.insert(
-        format!("{scope}/{{name}}"),
-        json!({
-            "get": op("get", "read").render(vec![], None, &["200"], &kind),
-            "put": op("put", "replace").render(write_params(false), Some(body(&["*/*"], &kind)), &["200", "201"], &kind),
-            "patch": op("patch", "patch").render(write_params(true), Some(body(&patch_types, &patch)), &["200", "201"], &kind),
-            "delete": op("delete", "delete").render(vec![query_param("propagationPolicy", "propagationPolicy", "string")], Some(body(&["*/*"], &delete_opts)), &["200", "202"], &status),
-            "parameters": item_params,
-        }),
-    );
-    for sub in info.subresources() {
-        if sub == "finalize" {
-            continue;
-        }
-        let sub_schema = if sub == "scale" {
-            schema_ref("io.k8s.api.autoscaling.v1.Scale")
-        } else {
-            kind.clone()
-        };
-        let id = if sub == "scale" { "Scale" } else { "Status" };
-        let (read, replace, patch_id) =
-            (format!("read{id}"), format!("replace{id}"), format!("patch{id}"));
-        paths.insert(
-            format!("{scope}/{{name}}/{sub}"),
-            json!({
-                "get": make(info, &gvk, "get", &read).render(vec![], None, &["200"], &sub_schema),
-                "put": make(info, &gvk, "put", &replace).render(write_params(false), Some(body(&["*/*"], &sub_schema)), &["200", "201"], &sub_schema),
-                "patch": make(info, &gvk, "patch", &patch_id).render(write_params(true), Some(body(&patch_types, &patch)), &["200", "201"], &sub_schema),
-                "parameters": item_params,
-            }),
-        );
+    let r = ResourcePaths::new(info, kind_def);
+    paths.insert(scope.clone(), r.collection());
+    paths.insert(format!("{scope}/{{name}}"), r.item());
+    for sub in info.subresources().into_iter().filter(|s| *s != "finalize") {
+        paths.insert(format!("{scope}/{{name}}/{sub}"), r.subresource(sub));
     }
     if info.namespaced {
-        paths.insert(
-            format!("{base}/{}", info.plural),
-            json!({"get": op("list", "listForAllNamespaces").render(list_params(), None, &["200"], &json!({"type": "object"}))}),
+        let list = r.op("list", "listForAllNamespaces").render(
+            list_params(),
+            None,
+            &["200"],
+            &json!({"type": "object"}),
         );
+        paths.insert(format!("{base}/{}", info.plural), json!({"get": list}));
     }
 }
 

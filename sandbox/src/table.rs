@@ -182,11 +182,33 @@ fn condition_true(obj: &Value, type_: &str) -> bool {
         .is_some_and(|cs| cs.iter().any(|c| c["type"] == type_ && c["status"] == "True"))
 }
 
-fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
+fn joined(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+fn map_string(m: &Value) -> String {
+    m.as_object()
+        .map(|m| joined(m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))))
+        .unwrap_or_default()
+}
+
+/// The addresses of `status.loadBalancer.ingress`.
+fn ingress_addresses(status: &Value) -> String {
+    status["loadBalancer"]["ingress"]
+        .as_array()
+        .map(|a| {
+            joined(
+                a.iter()
+                    .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()))
+                    .map(str::to_string),
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn workload_cells(kind: &str, obj: &Value) -> Vec<Value> {
     let s = &obj["status"];
     let replicas = obj["spec"]["replicas"].as_i64().unwrap_or(1);
-    let containers =
-        || obj["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
     match kind {
         "Deployment" => vec![
             json!(format!("{}/{replicas}", int(s, &["readyReplicas"]))),
@@ -197,145 +219,139 @@ fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
         "ReplicaSet" => {
             vec![json!(replicas), json!(int(s, &["replicas"])), json!(int(s, &["readyReplicas"]))]
         }
-        "DaemonSet" => vec![
-            json!(int(s, &["desiredNumberScheduled"])),
-            json!(int(s, &["currentNumberScheduled"])),
-            json!(int(s, &["numberReady"])),
-            json!(int(s, &["updatedNumberScheduled"])),
-            json!(int(s, &["numberAvailable"])),
-            json!(
-                obj["spec"]["template"]["spec"]["nodeSelector"]
-                    .as_object()
-                    .map(|m| m
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                        .collect::<Vec<_>>()
-                        .join(","))
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "<none>".into())
-            ),
-        ],
-        "Service" => {
-            let ext = obj["spec"]["externalIPs"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
-            let lb = s["loadBalancer"]["ingress"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
-            let type_ = obj["spec"]["type"].as_str().unwrap_or("ClusterIP");
-            let external =
-                match (ext.filter(|e| !e.is_empty()), lb.filter(|l| !l.is_empty()), type_) {
-                    (Some(e), _, _) => e,
-                    (None, Some(l), _) => l,
-                    (None, None, "LoadBalancer") => "<pending>".into(),
-                    _ => "<none>".into(),
-                };
-            vec![
-                json!(type_),
-                json!(obj["spec"]["clusterIP"].as_str().unwrap_or("<none>")),
-                json!(external),
-                json!(service_ports(obj)),
+        _ => {
+            let selector = map_string(&obj["spec"]["template"]["spec"]["nodeSelector"]);
+            let mut cells: Vec<Value> = [
+                "desiredNumberScheduled",
+                "currentNumberScheduled",
+                "numberReady",
+                "updatedNumberScheduled",
+                "numberAvailable",
             ]
+            .iter()
+            .map(|f| json!(int(s, &[f])))
+            .collect();
+            cells.push(json!(if selector.is_empty() { "<none>".to_string() } else { selector }));
+            cells
         }
+    }
+}
+
+fn service_cells(obj: &Value) -> Vec<Value> {
+    let ext = obj["spec"]["externalIPs"]
+        .as_array()
+        .map(|a| joined(a.iter().filter_map(Value::as_str).map(str::to_string)));
+    let lb = ingress_addresses(&obj["status"]);
+    let type_ = obj["spec"]["type"].as_str().unwrap_or("ClusterIP");
+    let external = match (ext.filter(|e| !e.is_empty()), type_) {
+        (Some(e), _) => e,
+        (None, _) if !lb.is_empty() => lb,
+        (None, "LoadBalancer") => "<pending>".into(),
+        _ => "<none>".into(),
+    };
+    vec![
+        json!(type_),
+        json!(obj["spec"]["clusterIP"].as_str().unwrap_or("<none>")),
+        json!(external),
+        json!(service_ports(obj)),
+    ]
+}
+
+fn job_cells(obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let status = if condition_true(obj, "Complete") {
+        "Complete"
+    } else if condition_true(obj, "Failed") {
+        "Failed"
+    } else {
+        "Running"
+    };
+    let completions = obj["spec"]["completions"].as_i64().unwrap_or(1);
+    let start = s["startTime"].as_str().and_then(meta::parse_timestamp);
+    let end = s["completionTime"].as_str().and_then(meta::parse_timestamp);
+    let duration = match (start, end) {
+        (Some(a), Some(b)) => {
+            b.duration_since(a).try_into().map(meta::human_duration).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    vec![json!(status), json!(format!("{}/{completions}", int(s, &["succeeded"]))), json!(duration)]
+}
+
+fn claim_cells(obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let modes = s["accessModes"]
+        .as_array()
+        .map(|a| joined(a.iter().filter_map(Value::as_str).map(|m| access_mode(m).to_string())));
+    vec![
+        json!(s["phase"].as_str().unwrap_or("Pending")),
+        json!(obj["spec"]["volumeName"].as_str().unwrap_or_default()),
+        json!(s["capacity"]["storage"].as_str().unwrap_or_default()),
+        json!(modes.unwrap_or_default()),
+        json!(obj["spec"]["storageClassName"].as_str().unwrap_or("<unset>")),
+    ]
+}
+
+fn ingress_cells(obj: &Value) -> Vec<Value> {
+    let hosts = obj["spec"]["rules"]
+        .as_array()
+        .map(|a| joined(a.iter().filter_map(|r| r["host"].as_str()).map(str::to_string)));
+    let tls = obj["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty());
+    vec![
+        json!(obj["spec"]["ingressClassName"].as_str().unwrap_or("<none>")),
+        json!(hosts.filter(|h| !h.is_empty()).unwrap_or_else(|| "*".into())),
+        json!(ingress_addresses(&obj["status"])),
+        json!(if tls { "80, 443" } else { "80" }),
+    ]
+}
+
+fn pod_cells(obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let total = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
+    let ready = s["containerStatuses"]
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|c| c["ready"] == true).count());
+    vec![
+        json!(format!("{ready}/{total}")),
+        json!(s["phase"].as_str().unwrap_or("Pending")),
+        json!("0"),
+    ]
+}
+
+/// The `-o wide` cells of a Deployment: containers, images, selector.
+fn deployment_wide_cells(obj: &Value) -> Vec<Value> {
+    let cs = obj["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let field = |f: &str| joined(cs.iter().filter_map(|c| c[f].as_str()).map(str::to_string));
+    vec![
+        json!(field("name")),
+        json!(field("image")),
+        json!(selector_string(&obj["spec"]["selector"])),
+    ]
+}
+
+/// The cells after Name, in the order of [`builtin_columns`].
+fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let mut cells = match kind {
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => workload_cells(kind, obj),
+        "Service" => service_cells(obj),
         "ConfigMap" => vec![json!(count(obj, "data") + count(obj, "binaryData"))],
         "Secret" => {
             vec![json!(obj["type"].as_str().unwrap_or("Opaque")), json!(count(obj, "data"))]
         }
         "Namespace" => vec![json!(s["phase"].as_str().unwrap_or("Active"))],
-        "Pod" => {
-            let total = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
-            let ready = s["containerStatuses"]
-                .as_array()
-                .map_or(0, |a| a.iter().filter(|c| c["ready"] == true).count());
-            vec![
-                json!(format!("{ready}/{total}")),
-                json!(s["phase"].as_str().unwrap_or("Pending")),
-                json!("0"),
-            ]
-        }
-        "Job" => {
-            let status = if condition_true(obj, "Complete") {
-                "Complete"
-            } else if condition_true(obj, "Failed") {
-                "Failed"
-            } else {
-                "Running"
-            };
-            let completions = obj["spec"]["completions"].as_i64().unwrap_or(1);
-            let duration = match (
-                s["startTime"].as_str().and_then(meta::parse_timestamp),
-                s["completionTime"].as_str().and_then(meta::parse_timestamp),
-            ) {
-                (Some(a), Some(b)) => {
-                    b.duration_since(a).try_into().map(meta::human_duration).unwrap_or_default()
-                }
-                _ => String::new(),
-            };
-            vec![
-                json!(status),
-                json!(format!("{}/{completions}", int(s, &["succeeded"]))),
-                json!(duration),
-            ]
-        }
-        "PersistentVolumeClaim" => vec![
-            json!(s["phase"].as_str().unwrap_or("Pending")),
-            json!(obj["spec"]["volumeName"].as_str().unwrap_or_default()),
-            json!(s["capacity"]["storage"].as_str().unwrap_or_default()),
-            json!(
-                s["accessModes"]
-                    .as_array()
-                    .map(|a| a
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(access_mode)
-                        .collect::<Vec<_>>()
-                        .join(","))
-                    .unwrap_or_default()
-            ),
-            json!(obj["spec"]["storageClassName"].as_str().unwrap_or("<unset>")),
-        ],
-        "Ingress" => {
-            let hosts: Vec<&str> = obj["spec"]["rules"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|r| r["host"].as_str()).collect())
-                .unwrap_or_default();
-            let ports = if obj["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) {
-                "80, 443"
-            } else {
-                "80"
-            };
-            let addr: Vec<&str> = s["loadBalancer"]["ingress"]
-                .as_array()
-                .map(|a| {
-                    a.iter().filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str())).collect()
-                })
-                .unwrap_or_default();
-            vec![
-                json!(obj["spec"]["ingressClassName"].as_str().unwrap_or("<none>")),
-                json!(if hosts.is_empty() { "*".to_string() } else { hosts.join(",") }),
-                json!(addr.join(",")),
-                json!(ports),
-            ]
-        }
+        "Pod" => pod_cells(obj),
+        "Job" => job_cells(obj),
+        "PersistentVolumeClaim" => claim_cells(obj),
+        "Ingress" => ingress_cells(obj),
         "Lease" => vec![json!(obj["spec"]["holderIdentity"].as_str().unwrap_or_default())],
         _ => vec![],
+    };
+    cells.push(json!(meta::age(obj)));
+    if kind == "Deployment" {
+        cells.extend(deployment_wide_cells(obj));
     }
-    .into_iter()
-    .chain(std::iter::once(json!(meta::age(obj))))
-    .chain(if kind == "Deployment" {
-        let cs = containers();
-        vec![
-            json!(cs.iter().filter_map(|c| c["name"].as_str()).collect::<Vec<_>>().join(",")),
-            json!(cs.iter().filter_map(|c| c["image"].as_str()).collect::<Vec<_>>().join(",")),
-            json!(selector_string(&obj["spec"]["selector"])),
-        ]
-    } else {
-        vec![]
-    })
-    .collect()
+    cells
 }
 
 fn access_mode(m: &str) -> &str {

@@ -98,76 +98,40 @@ fn counts(status: &mut Map<String, Value>, fields: &[(&str, i64)]) {
     }
 }
 
-fn deployment(obj: &Value, rollout: Rollout, now: &str) -> Value {
-    let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
-    let rs = revision_name(obj);
-    let mut s = Map::new();
-    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
-    let (ready, conditions) = match rollout {
+/// A Deployment's `Available` and `Progressing` conditions at a rollout stage.
+fn deployment_conditions(rollout: Rollout, rs: &str, now: &str) -> Vec<Value> {
+    let available = rollout == Rollout::Ready;
+    let (a_reason, a_message) = if available {
+        ("MinimumReplicasAvailable", "Deployment has minimum availability.")
+    } else {
+        ("MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+    };
+    let (p_status, p_reason, p_message) = match rollout {
         Rollout::Ready => (
-            r,
-            vec![
-                condition(
-                    "Available",
-                    true,
-                    "MinimumReplicasAvailable",
-                    "Deployment has minimum availability.".into(),
-                    now,
-                    true,
-                ),
-                condition(
-                    "Progressing",
-                    true,
-                    "NewReplicaSetAvailable",
-                    format!("ReplicaSet \"{rs}\" has successfully progressed."),
-                    now,
-                    true,
-                ),
-            ],
+            true,
+            "NewReplicaSetAvailable",
+            format!("ReplicaSet \"{rs}\" has successfully progressed."),
         ),
-        Rollout::Progressing => (
-            0,
-            vec![
-                condition(
-                    "Available",
-                    false,
-                    "MinimumReplicasUnavailable",
-                    "Deployment does not have minimum availability.".into(),
-                    now,
-                    true,
-                ),
-                condition(
-                    "Progressing",
-                    true,
-                    "ReplicaSetUpdated",
-                    format!("ReplicaSet \"{rs}\" is progressing."),
-                    now,
-                    true,
-                ),
-            ],
-        ),
+        Rollout::Progressing => {
+            (true, "ReplicaSetUpdated", format!("ReplicaSet \"{rs}\" is progressing."))
+        }
         Rollout::Failed => (
-            0,
-            vec![
-                condition(
-                    "Available",
-                    false,
-                    "MinimumReplicasUnavailable",
-                    "Deployment does not have minimum availability.".into(),
-                    now,
-                    true,
-                ),
-                condition(
-                    "Progressing",
-                    false,
-                    "ProgressDeadlineExceeded",
-                    format!("ReplicaSet \"{rs}\" has timed out progressing."),
-                    now,
-                    true,
-                ),
-            ],
+            false,
+            "ProgressDeadlineExceeded",
+            format!("ReplicaSet \"{rs}\" has timed out progressing."),
         ),
     };
+    vec![
+        condition("Available", available, a_reason, a_message.into(), now, true),
+        condition("Progressing", p_status, p_reason, p_message, now, true),
+    ]
+}
+
+fn deployment(obj: &Value, rollout: Rollout, now: &str) -> Value {
+    let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    let ready = if rollout == Rollout::Ready { r } else { 0 };
+    let mut s = Map::new();
+    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
     counts(
         &mut s,
         &[
@@ -178,7 +142,7 @@ fn deployment(obj: &Value, rollout: Rollout, now: &str) -> Value {
             ("unavailableReplicas", r - ready),
         ],
     );
-    s.insert("conditions".into(), json!(conditions));
+    s.insert("conditions".into(), json!(deployment_conditions(rollout, &revision_name(obj), now)));
     Value::Object(s)
 }
 
