@@ -213,6 +213,7 @@ impl Sandbox {
                             let _ = task.await;
                         }
                         Err(e) => {
+                            // As above: nobody may be waiting any more.
                             let _ = tx.send(Err(e));
                         }
                     }

@@ -213,6 +213,7 @@ async fn pump(
                 }
                 Ok(Signal::Expire) => {
                     let oldest = state.store().resource_version() + 1;
+                    // The stream ends either way; a client that left misses nothing.
                     let _ = tx.send(too_old(last_rv, TooOld { oldest })).await;
                     return;
                 }
@@ -226,6 +227,7 @@ async fn pump(
                             lines
                         }
                         Err(t) => {
+                            // The stream ends either way; a client that left misses nothing.
                             let _ = tx.send(too_old(last_rv, t)).await;
                             return;
                         }
