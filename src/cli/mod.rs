@@ -5,6 +5,7 @@
 //! can tell them apart. This layer is the only place that prints.
 
 mod render;
+mod sandbox;
 mod set_image;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -27,6 +28,8 @@ pub enum Command {
     Render(render::Args),
     /// Point an image at a new tag in cetus.yaml files, keeping their layout.
     SetImage(set_image::Args),
+    /// Run the sandbox Kubernetes API server (for tests and the quickstart).
+    Sandbox(sandbox::Args),
 }
 
 /// Output formats of commands that print data.
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Render(args) => render::run(args),
         Command::SetImage(args) => set_image::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

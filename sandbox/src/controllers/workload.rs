@@ -1,0 +1,283 @@
+//! Workload status, as the Deployment, StatefulSet, DaemonSet and ReplicaSet controllers
+//! would report it if pods ran: ready at once, progressing until a delay has passed, or
+//! failed (`Progressing=False`, reason `ProgressDeadlineExceeded`).
+//!
+//! Pure: given the object, what the rollout should look like and the time, returns the
+//! status. The controller loop decides the outcome (annotations, controls, delays).
+
+use crate::meta;
+use serde_json::{Map, Value, json};
+
+/// Annotation: the rollout fails (`"true"`).
+pub const FAIL_ROLLOUT: &str = "sandbox.cetus.dev/fail-rollout";
+/// Annotation: the rollout becomes ready after this duration (`"2s"`).
+pub const READY_AFTER: &str = "sandbox.cetus.dev/ready-after";
+
+/// Where a rollout stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollout {
+    /// All replicas ready and available.
+    Ready,
+    /// Replicas updated but not yet available.
+    Progressing,
+    /// The rollout exceeded its progress deadline.
+    Failed,
+}
+
+/// Whether an image reference's tag is `fail` (`nginx:fail`, `reg:5000/app:fail`).
+pub fn image_tag_is_fail(image: &str) -> bool {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.rsplit_once(':').is_some_and(|(_, tag)| tag == "fail")
+}
+
+/// Whether the workload asks to fail: the annotation or an image tagged `fail`.
+pub fn wants_failure(obj: &Value) -> bool {
+    if meta::annotation(obj, FAIL_ROLLOUT) == Some("true") {
+        return true;
+    }
+    let spec = &obj["spec"]["template"]["spec"];
+    ["containers", "initContainers"]
+        .iter()
+        .filter_map(|f| spec[*f].as_array())
+        .flatten()
+        .any(|c| c["image"].as_str().is_some_and(image_tag_is_fail))
+}
+
+fn condition(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: String,
+    now: &str,
+    with_update: bool,
+) -> Value {
+    let mut c = json!({
+        "type": type_,
+        "status": if status { "True" } else { "False" },
+        "lastTransitionTime": now,
+        "reason": reason,
+        "message": message,
+    });
+    if with_update {
+        c["lastUpdateTime"] = now.into();
+    }
+    c
+}
+
+/// Keeps `lastTransitionTime` (and `lastUpdateTime` when nothing else changed) of
+/// conditions whose status did not change, so that an unchanged rollout writes nothing.
+pub fn carry_condition_times(old: &Value, conditions: &mut [Value]) {
+    let Some(prev) = old["status"]["conditions"].as_array() else { return };
+    for c in conditions.iter_mut() {
+        let Some(p) = prev.iter().find(|p| p["type"] == c["type"]) else { continue };
+        if p["status"] == c["status"] {
+            c["lastTransitionTime"] = p["lastTransitionTime"].clone();
+            if p["reason"] == c["reason"]
+                && p["message"] == c["message"]
+                && c.get("lastUpdateTime").is_some()
+            {
+                c["lastUpdateTime"] = p["lastUpdateTime"].clone();
+            }
+        }
+    }
+}
+
+/// The ReplicaSet name a Deployment's current template would get.
+fn revision_name(obj: &Value) -> String {
+    let hash: String = meta::short_hash(&obj["spec"]["template"]).chars().take(10).collect();
+    format!("{}-{hash}", meta::name(obj))
+}
+
+/// Sets the integer fields that are non-zero (apiserver omits zero counts).
+fn counts(status: &mut Map<String, Value>, fields: &[(&str, i64)]) {
+    for (k, v) in fields {
+        if *v != 0 {
+            status.insert((*k).to_string(), json!(v));
+        }
+    }
+}
+
+/// A Deployment's `Available` and `Progressing` conditions at a rollout stage.
+fn deployment_conditions(rollout: Rollout, rs: &str, now: &str) -> Vec<Value> {
+    let available = rollout == Rollout::Ready;
+    let (a_reason, a_message) = if available {
+        ("MinimumReplicasAvailable", "Deployment has minimum availability.")
+    } else {
+        ("MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+    };
+    let (p_status, p_reason, p_message) = match rollout {
+        Rollout::Ready => (
+            true,
+            "NewReplicaSetAvailable",
+            format!("ReplicaSet \"{rs}\" has successfully progressed."),
+        ),
+        Rollout::Progressing => {
+            (true, "ReplicaSetUpdated", format!("ReplicaSet \"{rs}\" is progressing."))
+        }
+        Rollout::Failed => (
+            false,
+            "ProgressDeadlineExceeded",
+            format!("ReplicaSet \"{rs}\" has timed out progressing."),
+        ),
+    };
+    vec![
+        condition("Available", available, a_reason, a_message.into(), now, true),
+        condition("Progressing", p_status, p_reason, p_message, now, true),
+    ]
+}
+
+fn deployment(obj: &Value, rollout: Rollout, now: &str) -> Value {
+    let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    let ready = if rollout == Rollout::Ready { r } else { 0 };
+    let mut s = Map::new();
+    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
+    counts(
+        &mut s,
+        &[
+            ("replicas", r),
+            ("updatedReplicas", r),
+            ("readyReplicas", ready),
+            ("availableReplicas", ready),
+            ("unavailableReplicas", r - ready),
+        ],
+    );
+    s.insert("conditions".into(), json!(deployment_conditions(rollout, &revision_name(obj), now)));
+    Value::Object(s)
+}
+
+fn failure_condition(rollout: Rollout, now: &str) -> Option<Value> {
+    (rollout == Rollout::Failed).then(|| {
+        condition(
+            "Progressing",
+            false,
+            "ProgressDeadlineExceeded",
+            "the rollout has timed out progressing (sandbox)".into(),
+            now,
+            false,
+        )
+    })
+}
+
+fn statefulset(obj: &Value, rollout: Rollout, now: &str) -> Value {
+    let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    let ready = if rollout == Rollout::Ready { r } else { 0 };
+    let rev = revision_name(obj);
+    let mut s = Map::new();
+    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
+    counts(
+        &mut s,
+        &[
+            ("replicas", r),
+            ("readyReplicas", ready),
+            ("currentReplicas", r),
+            ("updatedReplicas", r),
+            ("availableReplicas", ready),
+        ],
+    );
+    s.insert("currentRevision".into(), json!(rev));
+    s.insert("updateRevision".into(), json!(rev));
+    s.insert("collisionCount".into(), json!(0));
+    if let Some(c) = failure_condition(rollout, now) {
+        s.insert("conditions".into(), json!([c]));
+    }
+    Value::Object(s)
+}
+
+fn daemonset(obj: &Value, rollout: Rollout, now: &str) -> Value {
+    // One pretend node runs one daemon pod.
+    let ready = i64::from(rollout == Rollout::Ready);
+    let mut s = Map::new();
+    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
+    s.insert("currentNumberScheduled".into(), json!(1));
+    s.insert("desiredNumberScheduled".into(), json!(1));
+    s.insert("numberMisscheduled".into(), json!(0));
+    s.insert("numberReady".into(), json!(ready));
+    counts(
+        &mut s,
+        &[
+            ("updatedNumberScheduled", 1),
+            ("numberAvailable", ready),
+            ("numberUnavailable", 1 - ready),
+        ],
+    );
+    if let Some(c) = failure_condition(rollout, now) {
+        s.insert("conditions".into(), json!([c]));
+    }
+    Value::Object(s)
+}
+
+fn replicaset(obj: &Value, rollout: Rollout) -> Value {
+    let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    let ready = if rollout == Rollout::Ready { r } else { 0 };
+    let mut s = Map::new();
+    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
+    s.insert("replicas".into(), json!(r));
+    counts(
+        &mut s,
+        &[("fullyLabeledReplicas", r), ("readyReplicas", ready), ("availableReplicas", ready)],
+    );
+    Value::Object(s)
+}
+
+/// The status a workload of `kind` has at `rollout`, carrying condition times over from
+/// its current status.
+pub fn status(kind: &str, obj: &Value, rollout: Rollout, now: &str) -> Option<Value> {
+    let mut status = match kind {
+        "Deployment" => deployment(obj, rollout, now),
+        "StatefulSet" => statefulset(obj, rollout, now),
+        "DaemonSet" => daemonset(obj, rollout, now),
+        "ReplicaSet" => replicaset(obj, rollout),
+        _ => return None,
+    };
+    if let Some(cs) = status["conditions"].as_array_mut() {
+        carry_condition_times(obj, cs);
+    }
+    Some(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deploy(image: &str) -> Value {
+        json!({"metadata": {"name": "web", "generation": 2}, "spec": {"replicas": 3,
+            "template": {"spec": {"containers": [{"name": "c", "image": image}]}}}})
+    }
+
+    #[test]
+    fn ready_deployment_status() {
+        let s = status("Deployment", &deploy("nginx:1"), Rollout::Ready, "T").unwrap();
+        assert_eq!(s["observedGeneration"], 2);
+        assert_eq!((s["replicas"].as_i64(), s["availableReplicas"].as_i64()), (Some(3), Some(3)));
+        assert!(s.get("unavailableReplicas").is_none());
+        assert_eq!(s["conditions"][1]["reason"], "NewReplicaSetAvailable");
+    }
+
+    #[test]
+    fn failed_deployment_status() {
+        let s = status("Deployment", &deploy("nginx:fail"), Rollout::Failed, "T").unwrap();
+        assert_eq!(s["conditions"][1]["status"], "False");
+        assert_eq!(s["conditions"][1]["reason"], "ProgressDeadlineExceeded");
+        assert_eq!(s["unavailableReplicas"], 3);
+        assert!(s.get("readyReplicas").is_none());
+    }
+
+    #[test]
+    fn fail_tags() {
+        assert!(image_tag_is_fail("nginx:fail"));
+        assert!(image_tag_is_fail("reg.example.com:5000/app:fail"));
+        assert!(!image_tag_is_fail("reg.example.com:5000/fail"));
+        assert!(!image_tag_is_fail("nginx:failure"));
+        assert!(wants_failure(&deploy("x:fail")));
+        assert!(!wants_failure(&deploy("x:1")));
+    }
+
+    #[test]
+    fn condition_times_are_kept_when_nothing_changed() {
+        let mut obj = deploy("x:1");
+        obj["status"] = status("Deployment", &obj, Rollout::Ready, "T1").unwrap();
+        let again = status("Deployment", &obj, Rollout::Ready, "T2").unwrap();
+        assert_eq!(again, obj["status"]);
+    }
+}

@@ -1,0 +1,143 @@
+//! The built-in kinds, with the names, scopes, short names, categories and subresources
+//! kube-apiserver v1.33 serves them with.
+
+use super::{ResourceInfo, ScalePaths};
+
+/// Discovery order of the built-in groups (as kube-apiserver lists them).
+pub const GROUP_ORDER: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "coordination.k8s.io",
+    "apiextensions.k8s.io",
+];
+
+struct Def {
+    group: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    namespaced: bool,
+    short: &'static [&'static str],
+    all: bool,
+    status: bool,
+    scale: bool,
+    generation: bool,
+}
+
+const fn def(
+    group: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    namespaced: bool,
+) -> Def {
+    Def {
+        group,
+        kind,
+        plural,
+        namespaced,
+        short: &[],
+        all: false,
+        status: false,
+        scale: false,
+        generation: false,
+    }
+}
+
+impl Def {
+    const fn short(mut self, s: &'static [&'static str]) -> Self {
+        self.short = s;
+        self
+    }
+    /// In the `all` category, with a status subresource, tracking generation: a workload.
+    const fn workload(mut self) -> Self {
+        self.all = true;
+        self.status = true;
+        self.generation = true;
+        self
+    }
+    const fn status(mut self) -> Self {
+        self.status = true;
+        self
+    }
+    const fn scale(mut self) -> Self {
+        self.scale = true;
+        self
+    }
+    const fn all(mut self) -> Self {
+        self.all = true;
+        self
+    }
+    const fn generation(mut self) -> Self {
+        self.generation = true;
+        self
+    }
+}
+
+const DEFS: &[Def] = &[
+    def("", "ConfigMap", "configmaps", true).short(&["cm"]),
+    def("", "Event", "events", true).short(&["ev"]),
+    def("", "Namespace", "namespaces", false).short(&["ns"]).status(),
+    def("", "PersistentVolumeClaim", "persistentvolumeclaims", true).short(&["pvc"]).status(),
+    def("", "Pod", "pods", true).short(&["po"]).status().all(),
+    def("", "Secret", "secrets", true),
+    def("", "ServiceAccount", "serviceaccounts", true).short(&["sa"]),
+    def("", "Service", "services", true).short(&["svc"]).status().all(),
+    def("apps", "DaemonSet", "daemonsets", true).short(&["ds"]).workload(),
+    def("apps", "Deployment", "deployments", true).short(&["deploy"]).workload().scale(),
+    def("apps", "ReplicaSet", "replicasets", true).short(&["rs"]).workload().scale(),
+    def("apps", "StatefulSet", "statefulsets", true).short(&["sts"]).workload().scale(),
+    def("batch", "CronJob", "cronjobs", true).short(&["cj"]).workload(),
+    def("batch", "Job", "jobs", true).workload(),
+    def("networking.k8s.io", "Ingress", "ingresses", true).short(&["ing"]).status().generation(),
+    def("networking.k8s.io", "NetworkPolicy", "networkpolicies", true)
+        .short(&["netpol"])
+        .generation(),
+    def("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", false),
+    def("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", false),
+    def("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
+    def("rbac.authorization.k8s.io", "Role", "roles", true),
+    def("coordination.k8s.io", "Lease", "leases", true),
+    def("apiextensions.k8s.io", "CustomResourceDefinition", "customresourcedefinitions", false)
+        .short(&["crd", "crds"])
+        .status()
+        .generation(),
+];
+
+fn api_version(group: &str) -> String {
+    if group.is_empty() { "v1".into() } else { format!("{group}/v1") }
+}
+
+/// The built-in resources.
+pub fn resources() -> Vec<ResourceInfo> {
+    DEFS.iter()
+        .map(|d| ResourceInfo {
+            group: d.group.to_string(),
+            version: "v1".to_string(),
+            kind: d.kind.to_string(),
+            plural: d.plural.to_string(),
+            singular: d.kind.to_lowercase(),
+            namespaced: d.namespaced,
+            short_names: d.short.iter().map(|s| s.to_string()).collect(),
+            categories: match (d.all, d.group) {
+                (true, _) => vec!["all".to_string()],
+                (false, "apiextensions.k8s.io") => vec!["api-extensions".to_string()],
+                _ => vec![],
+            },
+            delete_collection: d.kind != "Namespace",
+            status_subresource: d.status,
+            scale: d.scale.then(|| ScalePaths {
+                spec_replicas: ".spec.replicas".into(),
+                status_replicas: ".status.replicas".into(),
+                label_selector: Some(".spec.selector".into()),
+            }),
+            tracks_generation: d.generation,
+            custom: false,
+            crd_schema: None,
+            printer_columns: vec![],
+            schema: crate::schema::builtin::schema_of(d.group, d.kind),
+            merge: crate::merge::Schema::for_kind(&api_version(d.group), d.kind),
+        })
+        .collect()
+}

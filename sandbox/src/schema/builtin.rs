@@ -1,0 +1,108 @@
+//! The schemas of the built-in kinds, generated once per process from k8s-openapi's
+//! `schemars` implementations (OpenAPI 3 form, definitions named as Kubernetes names them,
+//! e.g. `io.k8s.api.apps.v1.Deployment`).
+
+use super::{Schema, SchemaRef};
+use k8s_openapi::api::{apps, batch, coordination, core, networking, rbac};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
+use k8s_openapi::apimachinery::pkg::apis::meta;
+use k8s_openapi::schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
+use serde_json::{Map, Value};
+use std::sync::{Arc, OnceLock};
+
+/// Every built-in kind with its group and definition name.
+pub struct Builtin {
+    /// `components.schemas`: every definition reachable from the kinds.
+    pub definitions: Map<String, Value>,
+    /// (group, kind, definition name) of each served kind.
+    pub kinds: Vec<(&'static str, &'static str, String)>,
+    schema: Arc<Schema>,
+}
+
+fn add<T: JsonSchema>(
+    generator: &mut SchemaGenerator,
+    kinds: &mut Vec<(&'static str, &'static str, String)>,
+    group: &'static str,
+    kind: &'static str,
+) {
+    generator.subschema_for::<T>();
+    kinds.push((group, kind, T::schema_name().into_owned()));
+}
+
+fn generate() -> Builtin {
+    let mut g = SchemaSettings::openapi3().into_generator();
+    let mut k = Vec::new();
+    add::<core::v1::ConfigMap>(&mut g, &mut k, "", "ConfigMap");
+    add::<core::v1::Event>(&mut g, &mut k, "", "Event");
+    add::<core::v1::Namespace>(&mut g, &mut k, "", "Namespace");
+    add::<core::v1::PersistentVolumeClaim>(&mut g, &mut k, "", "PersistentVolumeClaim");
+    add::<core::v1::Pod>(&mut g, &mut k, "", "Pod");
+    add::<core::v1::Secret>(&mut g, &mut k, "", "Secret");
+    add::<core::v1::ServiceAccount>(&mut g, &mut k, "", "ServiceAccount");
+    add::<core::v1::Service>(&mut g, &mut k, "", "Service");
+    add::<apps::v1::DaemonSet>(&mut g, &mut k, "apps", "DaemonSet");
+    add::<apps::v1::Deployment>(&mut g, &mut k, "apps", "Deployment");
+    add::<apps::v1::ReplicaSet>(&mut g, &mut k, "apps", "ReplicaSet");
+    add::<apps::v1::StatefulSet>(&mut g, &mut k, "apps", "StatefulSet");
+    add::<batch::v1::CronJob>(&mut g, &mut k, "batch", "CronJob");
+    add::<batch::v1::Job>(&mut g, &mut k, "batch", "Job");
+    add::<networking::v1::Ingress>(&mut g, &mut k, "networking.k8s.io", "Ingress");
+    add::<networking::v1::NetworkPolicy>(&mut g, &mut k, "networking.k8s.io", "NetworkPolicy");
+    add::<rbac::v1::ClusterRoleBinding>(
+        &mut g,
+        &mut k,
+        "rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+    );
+    add::<rbac::v1::ClusterRole>(&mut g, &mut k, "rbac.authorization.k8s.io", "ClusterRole");
+    add::<rbac::v1::RoleBinding>(&mut g, &mut k, "rbac.authorization.k8s.io", "RoleBinding");
+    add::<rbac::v1::Role>(&mut g, &mut k, "rbac.authorization.k8s.io", "Role");
+    add::<coordination::v1::Lease>(&mut g, &mut k, "coordination.k8s.io", "Lease");
+    add::<apiextensions::v1::CustomResourceDefinition>(
+        &mut g,
+        &mut k,
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+    );
+    // Types the operations of every document refer to.
+    g.subschema_for::<k8s_openapi::api::autoscaling::v1::Scale>();
+    g.subschema_for::<meta::v1::DeleteOptions>();
+    g.subschema_for::<meta::v1::Status>();
+    g.subschema_for::<meta::v1::Patch>();
+    let definitions = g.take_definitions(true);
+    let mut roots: Vec<&str> = k.iter().map(|(_, _, name)| name.as_str()).collect();
+    roots.push(OBJECT_META);
+    let schema = Arc::new(Schema::compile(&definitions, &roots));
+    Builtin { definitions, kinds: k, schema }
+}
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// The built-in schemas (generated on first use).
+pub fn builtin() -> &'static Builtin {
+    static BUILTIN: OnceLock<Builtin> = OnceLock::new();
+    BUILTIN.get_or_init(generate)
+}
+
+/// The definition name of a built-in kind, e.g. `io.k8s.api.apps.v1.Deployment`.
+pub fn definition_name(group: &str, kind: &str) -> Option<&'static str> {
+    builtin().kinds.iter().find(|(g, k, _)| *g == group && *k == kind).map(|(_, _, n)| n.as_str())
+}
+
+/// The compiled schema of a built-in kind.
+pub fn schema_of(group: &str, kind: &str) -> Option<SchemaRef> {
+    let b = builtin();
+    let name = definition_name(group, kind)?;
+    Some(SchemaRef {
+        schema: b.schema.clone(),
+        root: b.schema.root(name)?,
+        type_name: kind.to_string(),
+    })
+}
+
+/// The compiled `ObjectMeta` schema.
+pub fn object_meta() -> SchemaRef {
+    let b = builtin();
+    let root = b.schema.root(OBJECT_META).expect("ObjectMeta is a root of the built-in schema");
+    SchemaRef { schema: b.schema.clone(), root, type_name: "ObjectMeta".into() }
+}

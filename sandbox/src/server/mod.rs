@@ -1,0 +1,220 @@
+//! HTTP: the axum router, discovery and openapi endpoints, the resource handler that turns
+//! a request into a verb call (counting it, adding latency, injecting errors), and the
+//! rendering of replies and `Status` errors.
+//!
+//! Owns the wire: paths, headers, status codes. The verbs own the semantics.
+
+mod controls_api;
+pub mod path;
+pub mod request;
+
+use crate::controls::RequestInfo;
+use crate::discovery;
+use crate::state::State;
+use crate::status::ApiError;
+use crate::verbs::{self, Call, Reply};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Request, State as Extract};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use path::Route;
+use serde_json::Value;
+use std::sync::Arc;
+
+type Shared = Extract<Arc<State>>;
+
+/// The largest request body accepted: kube-apiserver's default (`--max-request-bytes`,
+/// 3 MiB), which large CRDs come close to.
+const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// The whole API server.
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/version", get(version))
+        .route("/healthz", get(ok))
+        .route("/readyz", get(ok))
+        .route("/livez", get(ok))
+        .route("/api", get(api_root))
+        .route("/apis", get(apis_root))
+        .route("/openapi/v3", get(openapi_index))
+        .route("/openapi/v3/{*path}", get(openapi_doc))
+        .nest("/sandbox", controls_api::router())
+        .fallback(resource)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), latency))
+        .with_state(state)
+}
+
+/// A JSON response.
+pub fn json_bytes(code: u16, body: Vec<u8>, content_type: &str, warnings: &[String]) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json")),
+    );
+    for w in warnings {
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - {w:?}")) {
+            headers.append(header::WARNING, v);
+        }
+    }
+    resp
+}
+
+/// A JSON value response.
+pub fn json(code: u16, body: &Value) -> Response {
+    json_bytes(code, serde_json::to_vec(body).unwrap_or_default(), "application/json", &[])
+}
+
+/// A `Status` error response.
+pub fn error(e: &ApiError) -> Response {
+    json(e.code, &e.to_status())
+}
+
+async fn latency(Extract(state): Shared, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/sandbox") {
+        let delay = state.controls.latency();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    next.run(req).await
+}
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+async fn version() -> Response {
+    json(200, &discovery::version())
+}
+
+fn accept(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())
+}
+
+fn aggregated(body: &Value) -> Response {
+    let mut resp = json_bytes(
+        200,
+        serde_json::to_vec(body).unwrap_or_default(),
+        discovery::AGGREGATED_CONTENT_TYPE,
+        &[],
+    );
+    resp.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
+    resp
+}
+
+async fn api_root(Extract(state): Shared, headers: HeaderMap) -> Response {
+    if request::wants_aggregated_discovery(accept(&headers)) {
+        return aggregated(&discovery::aggregated(&state.registry(), true));
+    }
+    json(200, &discovery::api_versions(&state.address))
+}
+
+async fn apis_root(Extract(state): Shared, headers: HeaderMap) -> Response {
+    if request::wants_aggregated_discovery(accept(&headers)) {
+        return aggregated(&discovery::aggregated(&state.registry(), false));
+    }
+    json(200, &discovery::api_group_list(&state.registry()))
+}
+
+async fn openapi_index(Extract(state): Shared) -> Response {
+    let registry = state.registry().clone();
+    json(200, &state.openapi().index(&registry))
+}
+
+async fn openapi_doc(Extract(state): Shared, uri: Uri) -> Response {
+    let registry = state.registry().clone();
+    let path = uri.path().trim_start_matches("/openapi/v3/");
+    match state.openapi().get(&registry, path) {
+        Some(doc) => json_bytes(200, doc.as_ref().clone(), "application/json", &[]),
+        None => error(&ApiError::no_route()),
+    }
+}
+
+async fn resource(
+    Extract(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = path::parse(uri.path(), &state.registry());
+    match route {
+        Err(_) if uri.path().starts_with("/api") => error(&ApiError::no_route()),
+        Err(_) => (StatusCode::NOT_FOUND, "404 page not found\n").into_response(),
+        Ok(Route::ResourceList { group, version }) => {
+            json(200, &discovery::resource_list(&state.registry(), &group, &version))
+        }
+        Ok(Route::Group(g)) => match discovery::group(&state.registry(), &g) {
+            Some(doc) => json(200, &doc),
+            None => error(&ApiError::no_route()),
+        },
+        Ok(Route::Resource(target)) => {
+            match handle(state, method, uri, headers, body, target).await {
+                Ok(resp) => resp,
+                Err(e) => error(&e),
+            }
+        }
+    }
+}
+
+async fn handle(
+    state: Arc<State>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    target: path::Target,
+) -> Result<Response, ApiError> {
+    let query = request::Query::parse(uri.query())?;
+    let verb = verbs::verb_of(&method, &target, &query);
+    let info = RequestInfo {
+        verb: verb.to_string(),
+        resource: target.resource_label(),
+        namespace: target.namespace.clone().unwrap_or_default(),
+        name: target.name.clone().unwrap_or_default(),
+    };
+    let (_, injected) = state.controls.on_request(&info);
+    tracing::debug!(verb, resource = %info.resource, namespace = %info.namespace, name = %info.name, "request");
+    if let Some(e) = injected {
+        return Err(e);
+    }
+    let repr = request::negotiate(accept(&headers))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let call = Call { state, target, query, repr, content_type, body, user_agent };
+    Ok(match verbs::dispatch(call, verb).await? {
+        Reply::Json { code, body, warnings } => json_bytes(
+            code,
+            serde_json::to_vec(&body).unwrap_or_default(),
+            "application/json",
+            &warnings,
+        ),
+        Reply::Object { code, object, warnings } => json_bytes(
+            code,
+            serde_json::to_vec(object.as_ref()).unwrap_or_default(),
+            "application/json",
+            &warnings,
+        ),
+        Reply::Bytes { code, body } => json_bytes(code, body, "application/json", &[]),
+        Reply::Stream(body) => {
+            let mut resp = Response::new(body);
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp
+        }
+    })
+}

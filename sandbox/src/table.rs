@@ -1,0 +1,495 @@
+//! Server-side printing: `meta.k8s.io/v1` Tables with the columns kube-apiserver prints
+//! for the common kinds (what `kubectl get` shows), CRD printer columns for custom
+//! resources, and Name/Age for everything else.
+//!
+//! Owns column definitions and cell values; it does not negotiate (the server does).
+
+use crate::meta;
+use crate::registry::ResourceInfo;
+use serde_json::{Value, json};
+
+/// What each row carries besides its cells (`includeObject`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncludeObject {
+    /// Nothing.
+    None,
+    /// `PartialObjectMetadata` (the default).
+    Metadata,
+    /// The whole object.
+    Object,
+}
+
+impl IncludeObject {
+    /// Parses the `includeObject` query parameter.
+    pub fn parse(v: Option<&str>) -> Self {
+        match v {
+            Some("None") => Self::None,
+            Some("Object") => Self::Object,
+            _ => Self::Metadata,
+        }
+    }
+}
+
+struct Col {
+    name: &'static str,
+    type_: &'static str,
+    priority: i64,
+    description: &'static str,
+}
+
+const fn col(name: &'static str, type_: &'static str, description: &'static str) -> Col {
+    Col { name, type_, priority: 0, description }
+}
+
+const fn wide(name: &'static str, type_: &'static str, description: &'static str) -> Col {
+    Col { name, type_, priority: 1, description }
+}
+
+const NAME: Col = col("Name", "string", "Name must be unique within a namespace.");
+const AGE: Col = col(
+    "Age",
+    "string",
+    "CreationTimestamp is a timestamp representing the server time when this object was created.",
+);
+
+fn builtin_columns(kind: &str) -> Vec<Col> {
+    let mut cols = vec![NAME];
+    cols.extend(match kind {
+        "Deployment" => vec![
+            col("Ready", "string", "Number of the pod with ready state"),
+            col("Up-to-date", "string", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
+            col("Available", "string", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+        ],
+        "StatefulSet" => vec![col("Ready", "string", "Number of the pod with ready state")],
+        "ReplicaSet" => vec![
+            col("Desired", "integer", "Replicas is the number of desired replicas."),
+            col("Current", "integer", "Replicas is the most recently observed number of replicas."),
+            col("Ready", "integer", "The number of ready replicas for this replica set."),
+        ],
+        "DaemonSet" => vec![
+            col("Desired", "integer", "The total number of nodes that should be running the daemon pod."),
+            col("Current", "integer", "The number of nodes that are running at least 1 daemon pod."),
+            col("Ready", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready."),
+            col("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod"),
+            col("Available", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available."),
+            col("Node Selector", "string", "NodeSelector is a selector which must be true for the pod to fit on a node."),
+        ],
+        "Service" => vec![
+            col("Type", "string", "type determines how the Service is exposed."),
+            col("Cluster-IP", "string", "clusterIP is the IP address of the service."),
+            col("External-IP", "string", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
+            col("Port(s)", "string", "The list of ports that are exposed by this service."),
+        ],
+        "ConfigMap" => vec![col("Data", "integer", "Data contains the configuration data.")],
+        "Secret" => vec![
+            col("Type", "string", "Used to facilitate programmatic handling of secret data."),
+            col("Data", "integer", "Data contains the secret data."),
+        ],
+        "Namespace" => vec![col("Status", "string", "The status of the namespace")],
+        "Pod" => vec![
+            col("Ready", "string", "The aggregate readiness state of this pod for accepting traffic."),
+            col("Status", "string", "The aggregate status of the containers in this pod."),
+            col("Restarts", "string", "The number of times the containers in this pod have been restarted."),
+        ],
+        "Job" => vec![
+            col("Status", "string", "Status of the job."),
+            col("Completions", "string", "The completion status of the job"),
+            col("Duration", "string", "Time required to complete the job."),
+        ],
+        "PersistentVolumeClaim" => vec![
+            col("Status", "string", "The phase of the claim."),
+            col("Volume", "string", "The binding reference to the PersistentVolume backing this claim."),
+            col("Capacity", "string", "The actual resources of the underlying volume."),
+            col("Access Modes", "string", "The actual access modes the volume backing the PVC has."),
+            col("StorageClass", "string", "The name of the StorageClass required by the claim."),
+        ],
+        "Ingress" => vec![
+            col("Class", "string", "The name of the IngressClass resource."),
+            col("Hosts", "string", "Hosts that incoming requests are matched against before the ingress rule"),
+            col("Address", "string", "Address is a list containing ingress points for the load-balancer"),
+            col("Ports", "string", "Ports of TLS configurations that open"),
+        ],
+        "Lease" => vec![col("Holder", "string", "HolderIdentity is the identity of the holder of a current lease.")],
+        _ => vec![],
+    });
+    if kind == "Deployment" {
+        cols.push(AGE);
+        cols.push(wide("Containers", "string", "Names of each container in the template."));
+        cols.push(wide("Images", "string", "Images referenced by each container in the template."));
+        cols.push(wide("Selector", "string", "Label selector for pods."));
+        return cols;
+    }
+    cols.push(AGE);
+    cols
+}
+
+fn int(obj: &Value, path: &[&str]) -> i64 {
+    let mut cur = obj;
+    for p in path {
+        cur = &cur[*p];
+    }
+    cur.as_i64().unwrap_or(0)
+}
+
+fn count(obj: &Value, field: &str) -> usize {
+    obj.get(field).and_then(Value::as_object).map_or(0, |m| m.len())
+}
+
+fn selector_string(sel: &Value) -> String {
+    let mut parts: Vec<String> = sel["matchLabels"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
+        .unwrap_or_default();
+    if let Some(exprs) = sel["matchExpressions"].as_array() {
+        for e in exprs {
+            let values: Vec<&str> = e["values"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let key = e["key"].as_str().unwrap_or_default();
+            parts.push(match e["operator"].as_str() {
+                Some("In") => format!("{key} in ({})", values.join(",")),
+                Some("NotIn") => format!("{key} notin ({})", values.join(",")),
+                Some("DoesNotExist") => format!("!{key}"),
+                _ => key.to_string(),
+            });
+        }
+    }
+    parts.join(",")
+}
+
+fn service_ports(obj: &Value) -> String {
+    let ports: Vec<String> = obj["spec"]["ports"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let proto = p["protocol"].as_str().unwrap_or("TCP");
+                    match p["nodePort"].as_i64() {
+                        Some(np) => format!("{}:{np}/{proto}", p["port"]),
+                        None => format!("{}/{proto}", p["port"]),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if ports.is_empty() { "<none>".into() } else { ports.join(",") }
+}
+
+fn condition_true(obj: &Value, type_: &str) -> bool {
+    obj["status"]["conditions"]
+        .as_array()
+        .is_some_and(|cs| cs.iter().any(|c| c["type"] == type_ && c["status"] == "True"))
+}
+
+fn joined(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+fn map_string(m: &Value) -> String {
+    m.as_object()
+        .map(|m| joined(m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))))
+        .unwrap_or_default()
+}
+
+/// The addresses of `status.loadBalancer.ingress`.
+fn ingress_addresses(status: &Value) -> String {
+    status["loadBalancer"]["ingress"]
+        .as_array()
+        .map(|a| {
+            joined(
+                a.iter()
+                    .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()))
+                    .map(str::to_string),
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn workload_cells(kind: &str, obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let replicas = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    match kind {
+        "Deployment" => vec![
+            json!(format!("{}/{replicas}", int(s, &["readyReplicas"]))),
+            json!(int(s, &["updatedReplicas"])),
+            json!(int(s, &["availableReplicas"])),
+        ],
+        "StatefulSet" => vec![json!(format!("{}/{replicas}", int(s, &["readyReplicas"])))],
+        "ReplicaSet" => {
+            vec![json!(replicas), json!(int(s, &["replicas"])), json!(int(s, &["readyReplicas"]))]
+        }
+        _ => {
+            let selector = map_string(&obj["spec"]["template"]["spec"]["nodeSelector"]);
+            let mut cells: Vec<Value> = [
+                "desiredNumberScheduled",
+                "currentNumberScheduled",
+                "numberReady",
+                "updatedNumberScheduled",
+                "numberAvailable",
+            ]
+            .iter()
+            .map(|f| json!(int(s, &[f])))
+            .collect();
+            cells.push(json!(if selector.is_empty() { "<none>".to_string() } else { selector }));
+            cells
+        }
+    }
+}
+
+fn service_cells(obj: &Value) -> Vec<Value> {
+    let ext = obj["spec"]["externalIPs"]
+        .as_array()
+        .map(|a| joined(a.iter().filter_map(Value::as_str).map(str::to_string)));
+    let lb = ingress_addresses(&obj["status"]);
+    let type_ = obj["spec"]["type"].as_str().unwrap_or("ClusterIP");
+    let external = match (ext.filter(|e| !e.is_empty()), type_) {
+        (Some(e), _) => e,
+        (None, _) if !lb.is_empty() => lb,
+        (None, "LoadBalancer") => "<pending>".into(),
+        _ => "<none>".into(),
+    };
+    vec![
+        json!(type_),
+        json!(obj["spec"]["clusterIP"].as_str().unwrap_or("<none>")),
+        json!(external),
+        json!(service_ports(obj)),
+    ]
+}
+
+fn job_cells(obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let status = if condition_true(obj, "Complete") {
+        "Complete"
+    } else if condition_true(obj, "Failed") {
+        "Failed"
+    } else {
+        "Running"
+    };
+    let completions = obj["spec"]["completions"].as_i64().unwrap_or(1);
+    let start = s["startTime"].as_str().and_then(meta::parse_timestamp);
+    let end = s["completionTime"].as_str().and_then(meta::parse_timestamp);
+    let duration = match (start, end) {
+        (Some(a), Some(b)) => {
+            b.duration_since(a).try_into().map(meta::human_duration).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    vec![json!(status), json!(format!("{}/{completions}", int(s, &["succeeded"]))), json!(duration)]
+}
+
+fn claim_cells(obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let modes = s["accessModes"]
+        .as_array()
+        .map(|a| joined(a.iter().filter_map(Value::as_str).map(|m| access_mode(m).to_string())));
+    vec![
+        json!(s["phase"].as_str().unwrap_or("Pending")),
+        json!(obj["spec"]["volumeName"].as_str().unwrap_or_default()),
+        json!(s["capacity"]["storage"].as_str().unwrap_or_default()),
+        json!(modes.unwrap_or_default()),
+        json!(obj["spec"]["storageClassName"].as_str().unwrap_or("<unset>")),
+    ]
+}
+
+fn ingress_cells(obj: &Value) -> Vec<Value> {
+    let hosts = obj["spec"]["rules"]
+        .as_array()
+        .map(|a| joined(a.iter().filter_map(|r| r["host"].as_str()).map(str::to_string)));
+    let tls = obj["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty());
+    vec![
+        json!(obj["spec"]["ingressClassName"].as_str().unwrap_or("<none>")),
+        json!(hosts.filter(|h| !h.is_empty()).unwrap_or_else(|| "*".into())),
+        json!(ingress_addresses(&obj["status"])),
+        json!(if tls { "80, 443" } else { "80" }),
+    ]
+}
+
+fn pod_cells(obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let total = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
+    let ready = s["containerStatuses"]
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|c| c["ready"] == true).count());
+    vec![
+        json!(format!("{ready}/{total}")),
+        json!(s["phase"].as_str().unwrap_or("Pending")),
+        json!("0"),
+    ]
+}
+
+/// The `-o wide` cells of a Deployment: containers, images, selector.
+fn deployment_wide_cells(obj: &Value) -> Vec<Value> {
+    let cs = obj["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let field = |f: &str| joined(cs.iter().filter_map(|c| c[f].as_str()).map(str::to_string));
+    vec![
+        json!(field("name")),
+        json!(field("image")),
+        json!(selector_string(&obj["spec"]["selector"])),
+    ]
+}
+
+/// The cells after Name, in the order of [`builtin_columns`].
+fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
+    let s = &obj["status"];
+    let mut cells = match kind {
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => workload_cells(kind, obj),
+        "Service" => service_cells(obj),
+        "ConfigMap" => vec![json!(count(obj, "data") + count(obj, "binaryData"))],
+        "Secret" => {
+            vec![json!(obj["type"].as_str().unwrap_or("Opaque")), json!(count(obj, "data"))]
+        }
+        "Namespace" => vec![json!(s["phase"].as_str().unwrap_or("Active"))],
+        "Pod" => pod_cells(obj),
+        "Job" => job_cells(obj),
+        "PersistentVolumeClaim" => claim_cells(obj),
+        "Ingress" => ingress_cells(obj),
+        "Lease" => vec![json!(obj["spec"]["holderIdentity"].as_str().unwrap_or_default())],
+        _ => vec![],
+    };
+    cells.push(json!(meta::age(obj)));
+    if kind == "Deployment" {
+        cells.extend(deployment_wide_cells(obj));
+    }
+    cells
+}
+
+fn access_mode(m: &str) -> &str {
+    match m {
+        "ReadWriteOnce" => "RWO",
+        "ReadOnlyMany" => "ROX",
+        "ReadWriteMany" => "RWX",
+        "ReadWriteOncePod" => "RWOP",
+        other => other,
+    }
+}
+
+/// Resolves a simple JSON path (`.spec.replicas`, `.status.conditions[0].type`).
+fn json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = obj;
+    for seg in path.trim_start_matches('.').split('.').filter(|s| !s.is_empty()) {
+        let (field, index) = match seg.split_once('[') {
+            Some((f, rest)) => (f, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        cur = cur.get(field)?;
+        if let Some(i) = index {
+            cur = cur.get(i)?;
+        }
+    }
+    Some(cur)
+}
+
+fn column_defs(info: &ResourceInfo) -> Vec<Value> {
+    let def = |name: &str, type_: &str, priority: i64, description: &str| {
+        let format = if name == "Name" { "name" } else { "" };
+        json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
+    };
+    if info.custom {
+        let mut cols = vec![def(NAME.name, NAME.type_, 0, NAME.description)];
+        for c in &info.printer_columns {
+            cols.push(def(&c.name, &c.type_, c.priority, &c.description));
+        }
+        cols.push(def(AGE.name, AGE.type_, 0, AGE.description));
+        return cols;
+    }
+    builtin_columns(&info.kind)
+        .iter()
+        .map(|c| def(c.name, c.type_, c.priority, c.description))
+        .collect()
+}
+
+fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
+    if info.custom {
+        let mut cells = vec![json!(meta::name(obj))];
+        for c in &info.printer_columns {
+            let v = json_path(obj, &c.json_path).cloned().unwrap_or(Value::Null);
+            cells.push(match (c.type_.as_str(), &v) {
+                ("date", Value::String(s)) => {
+                    let age = meta::parse_timestamp(s)
+                        .and_then(|t| jiff::Timestamp::now().duration_since(t).try_into().ok());
+                    json!(age.map(meta::human_duration).unwrap_or_default())
+                }
+                _ => v,
+            });
+        }
+        cells.push(json!(meta::age(obj)));
+        return cells;
+    }
+    let mut cells = vec![json!(meta::name(obj))];
+    cells.extend(builtin_cells(&info.kind, obj));
+    cells
+}
+
+/// `PartialObjectMetadata` of an object.
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+fn row(info: &ResourceInfo, obj: &Value, include: IncludeObject) -> Value {
+    let mut row = json!({"cells": cells(info, obj)});
+    match include {
+        IncludeObject::None => {}
+        IncludeObject::Metadata => row["object"] = partial_metadata(obj),
+        IncludeObject::Object => row["object"] = obj.clone(),
+    }
+    row
+}
+
+/// A Table of objects. `list_meta` is the list's metadata (resourceVersion, continue).
+pub fn table<'a>(
+    info: &ResourceInfo,
+    objs: impl IntoIterator<Item = &'a Value>,
+    list_meta: Value,
+    include: IncludeObject,
+) -> Value {
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta,
+        "columnDefinitions": column_defs(info),
+        "rows": objs.into_iter().map(|o| row(info, o, include)).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Registry;
+
+    #[test]
+    fn deployment_row_matches_kubectl_columns() {
+        let r = Registry::builtin();
+        let info = r.get("apps", "v1", "deployments").unwrap();
+        let d = json!({"metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+            "status": {"readyReplicas": 1, "updatedReplicas": 2, "availableReplicas": 1}});
+        let t = table(&info, [&d], json!({"resourceVersion": "5"}), IncludeObject::Metadata);
+        let names: Vec<&str> = t["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"]
+        );
+        let cells = &t["rows"][0]["cells"];
+        assert_eq!(cells[0], "web");
+        assert_eq!(cells[1], "1/2");
+        assert_eq!(cells[7], "app=web");
+        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
+    fn json_paths() {
+        let o = json!({"status": {"conditions": [{"type": "Ready"}]}});
+        assert_eq!(json_path(&o, ".status.conditions[0].type").unwrap(), "Ready");
+        assert!(json_path(&o, ".spec.x").is_none());
+    }
+}

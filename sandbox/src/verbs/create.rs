@@ -1,0 +1,37 @@
+//! `create`: POST of a new object (201), 409 AlreadyExists, 404 for a missing namespace,
+//! 403 in a terminating one.
+
+use super::write::{self, WriteOptions};
+use super::{Call, Reply, allocate};
+use crate::meta;
+use crate::status::ApiError;
+
+/// POST to a collection.
+pub fn create(call: &Call) -> Result<Reply, ApiError> {
+    let info = call.info();
+    let options = WriteOptions::from_call(call, "CreateOptions")?;
+    let mut obj = write::decode_object(call)?;
+    let mut warnings = Vec::new();
+    write::settle_namespace(info, &mut obj, call.namespace())?;
+    write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
+    write::strip_for_create(info, &mut obj)?;
+    crate::fields::defaults(info, &mut obj);
+    crate::fields::on_create(info, &mut obj, &options);
+    write::server_fields_create(info, &mut obj);
+    write::validate(info, &obj, None)?;
+    let name = meta::name(&obj).to_string();
+    let key = call.key(&name);
+    let mut store = call.state.store();
+    if let Some(existing) = store.get(&key) {
+        let mut e = ApiError::already_exists(&info.group, &info.plural, &name);
+        if meta::is_deleting(existing) {
+            e.message = format!("object is being deleted: {}", e.message);
+        }
+        return Err(e);
+    }
+    write::admit_namespace(&store, info, call.namespace(), &name)?;
+    allocate::on_create(&store, info, &mut obj);
+    let committed = write::commit(&mut store, key, None, obj, options.dry_run)?;
+    drop(store);
+    Ok(call.reply(201, committed.object, warnings))
+}

@@ -1,0 +1,189 @@
+//! The API verbs, one file each: get, list, watch, create, update (replace), patch,
+//! delete (and deletecollection), and the `/scale` subresource. [`write`] holds what every
+//! write shares: admission, server-owned fields, generation, status preservation, dry run
+//! and commit.
+//!
+//! Owns the semantics of each verb over the store. It does not parse HTTP (the server does)
+//! and does not merge apply patches (the merge module does).
+
+pub mod allocate;
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod patch;
+pub mod scale;
+pub mod update;
+pub mod watch;
+pub mod write;
+
+use crate::registry::ResourceInfo;
+use crate::server::path::Target;
+use crate::server::request::{Query, Representation};
+use crate::state::State;
+use crate::status::ApiError;
+use crate::store::ObjKey;
+use crate::table;
+use axum::body::Body;
+use axum::body::Bytes;
+use axum::http::Method;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// One resource request, decoded.
+pub struct Call {
+    /// The server state.
+    pub state: Arc<State>,
+    /// What the path addresses.
+    pub target: Target,
+    /// The query parameters.
+    pub query: Query,
+    /// The representation the client accepts.
+    pub repr: Representation,
+    /// The request's `Content-Type` (media type only, lowercase).
+    pub content_type: String,
+    /// The request body.
+    pub body: Bytes,
+    /// The request's `User-Agent`, for the default field manager.
+    pub user_agent: String,
+}
+
+impl Call {
+    /// The resource.
+    pub fn info(&self) -> &Arc<ResourceInfo> {
+        &self.target.info
+    }
+
+    /// The namespace of the path ("" if none).
+    pub fn namespace(&self) -> &str {
+        self.target.namespace.as_deref().unwrap_or("")
+    }
+
+    /// The key of the addressed object.
+    pub fn key(&self, name: &str) -> ObjKey {
+        let (group, resource) = self.info().storage();
+        ObjKey::new(group, resource, self.namespace(), name)
+    }
+
+    /// The name of the addressed object ("" for collections).
+    pub fn name(&self) -> &str {
+        self.target.name.as_deref().unwrap_or("")
+    }
+
+    /// The reply carrying one object in the negotiated representation (the object itself
+    /// is serialized from the shared value, not copied).
+    pub fn reply(&self, code: u16, obj: Arc<Value>, warnings: Vec<String>) -> Reply {
+        match self.repr {
+            Representation::Object => Reply::Object { code, object: obj, warnings },
+            _ => Reply::Json { code, body: self.render_one(&obj), warnings },
+        }
+    }
+
+    /// Renders one object in the negotiated representation.
+    pub fn render_one(&self, obj: &Value) -> Value {
+        match self.repr {
+            Representation::Object => obj.clone(),
+            Representation::Metadata => table::partial_metadata(obj),
+            Representation::Table => {
+                let include = table::IncludeObject::parse(self.query.include_object.as_deref());
+                let rv = crate::meta::meta_str(obj, "resourceVersion").to_string();
+                table::table(
+                    self.info(),
+                    [obj],
+                    serde_json::json!({"resourceVersion": rv}),
+                    include,
+                )
+            }
+        }
+    }
+}
+
+/// A verb's answer.
+pub enum Reply {
+    /// A JSON document with warnings for the `Warning` header.
+    Json {
+        /// HTTP status code.
+        code: u16,
+        /// The document.
+        body: Value,
+        /// `Warning: 299` messages.
+        warnings: Vec<String>,
+    },
+    /// One stored object, serialized as it is.
+    Object {
+        /// HTTP status code.
+        code: u16,
+        /// The object.
+        object: Arc<Value>,
+        /// `Warning: 299` messages.
+        warnings: Vec<String>,
+    },
+    /// Already serialized JSON.
+    Bytes {
+        /// HTTP status code.
+        code: u16,
+        /// The document.
+        body: Vec<u8>,
+    },
+    /// A watch stream of newline-delimited JSON events.
+    Stream(Body),
+}
+
+impl Reply {
+    /// A 200 JSON reply.
+    pub fn ok(body: Value) -> Self {
+        Self::Json { code: 200, body, warnings: vec![] }
+    }
+}
+
+/// The Kubernetes verb of a request, for counters, injection and dispatch.
+pub fn verb_of(method: &Method, target: &Target, query: &Query) -> &'static str {
+    let item = target.name.is_some();
+    match *method {
+        Method::GET if item => "get",
+        Method::GET if query.is_watch() => "watch",
+        Method::GET => "list",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if item => "delete",
+        Method::DELETE => "deletecollection",
+        _ => "unknown",
+    }
+}
+
+/// The object as served at the requested version: custom resources are stored once for
+/// all versions (conversion strategy `None`), so only `apiVersion` changes.
+pub fn present(info: &ResourceInfo, obj: &Arc<Value>) -> Arc<Value> {
+    let want = info.api_version();
+    if obj.get("apiVersion").and_then(Value::as_str) == Some(want.as_str()) {
+        return obj.clone();
+    }
+    let mut copy = (**obj).clone();
+    if let Value::Object(m) = &mut copy {
+        m.insert("apiVersion".into(), want.into());
+    }
+    Arc::new(copy)
+}
+
+/// Runs a verb.
+pub async fn dispatch(call: Call, verb: &str) -> Result<Reply, ApiError> {
+    let sub = call.target.subresource.clone();
+    match (verb, sub.as_deref()) {
+        // A Namespace's `/finalize` only takes updates.
+        ("get" | "patch", Some("finalize")) => Err(ApiError::method_not_allowed()),
+        ("get", Some("scale")) => scale::get(&call),
+        ("update" | "patch", Some("scale")) => scale::write(&call, verb),
+        ("get", _) => get::get(&call),
+        ("list", None) => list::list(&call),
+        ("watch", None) => watch::watch(call).await,
+        ("create", None) => create::create(&call),
+        ("update", _) => update::update(&call),
+        ("patch", _) => patch::patch(&call),
+        ("delete", None) => delete::delete(&call),
+        ("deletecollection", None) if call.info().delete_collection => {
+            delete::delete_collection(&call)
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}

@@ -1,0 +1,150 @@
+//! `patch`: JSON patch, JSON merge patch, strategic merge patch (built-in kinds only; 415
+//! for custom resources) and server-side apply (which creates when the object is missing).
+//! Also the `fieldManager`/`force` rules of PatchOptions.
+
+use super::update::settle_name;
+use super::write::{self, WriteOptions};
+use super::{Call, Reply, allocate, present};
+use crate::meta;
+use crate::status::{ApiError, FieldError};
+use serde_json::{Value, json};
+
+/// The patch types apiserver accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchType {
+    /// `application/json-patch+json` (RFC 6902).
+    Json,
+    /// `application/merge-patch+json` (RFC 7386).
+    Merge,
+    /// `application/strategic-merge-patch+json`.
+    Strategic,
+    /// `application/apply-patch+yaml` (server-side apply).
+    Apply,
+}
+
+const CUSTOM_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+];
+const ALL_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+];
+
+impl PatchType {
+    /// The patch type of a `Content-Type`.
+    pub fn from_content_type(ct: &str) -> Option<Self> {
+        match ct {
+            "application/json-patch+json" => Some(Self::Json),
+            "application/merge-patch+json" => Some(Self::Merge),
+            "application/strategic-merge-patch+json" => Some(Self::Strategic),
+            "application/apply-patch+yaml" | "application/apply-patch+json" => Some(Self::Apply),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the patch type and enforces the PatchOptions rules: `fieldManager` is required
+/// for apply, `force` is only for apply (both 422).
+pub fn patch_type_and_options(call: &Call) -> Result<(PatchType, WriteOptions, bool), ApiError> {
+    let accepted = if call.info().custom { CUSTOM_TYPES } else { ALL_TYPES };
+    let ptype = PatchType::from_content_type(&call.content_type)
+        .ok_or_else(|| ApiError::unsupported_media_type(accepted))?;
+    if ptype == PatchType::Strategic && call.info().custom {
+        return Err(ApiError::unsupported_media_type(CUSTOM_TYPES));
+    }
+    let options = WriteOptions::from_call(call, "PatchOptions")?;
+    let force = call.query.force.is_some();
+    let mut errs = Vec::new();
+    if ptype == PatchType::Apply {
+        if !options.explicit_manager {
+            errs.push(FieldError::required("fieldManager", "is required for apply patch"));
+        }
+    } else if force {
+        errs.push(FieldError::forbidden("force", "may not be specified for non-apply patch"));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", &errs));
+    }
+    let force = crate::server::request::flag(&call.query.force);
+    Ok((ptype, options, force))
+}
+
+/// A patch that does not apply: 422 with the cause, as apiserver reports it.
+fn patch_failed(err: impl std::fmt::Display) -> ApiError {
+    ApiError {
+        code: 422,
+        reason: "Invalid".into(),
+        message: "the server rejected our request due to an error in our request".into(),
+        details: Some(
+            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": err.to_string()}]}),
+        ),
+    }
+}
+
+/// Applies a JSON or merge patch to the current object.
+pub fn apply_simple_patch(
+    ptype: PatchType,
+    current: &Value,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let mut doc = current.clone();
+    match ptype {
+        PatchType::Json => {
+            let patch: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("error decoding the JSON patch: {e}"))
+            })?;
+            json_patch::patch(&mut doc, &patch).map_err(patch_failed)?;
+        }
+        PatchType::Merge => {
+            let patch: Value = serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("error decoding the merge patch: {e}"))
+            })?;
+            if !patch.is_object() {
+                return Err(ApiError::bad_request("the merge patch is not a JSON object"));
+            }
+            json_patch::merge(&mut doc, &patch);
+        }
+        PatchType::Strategic | PatchType::Apply => unreachable!("handled by the merge module"),
+    }
+    Ok(doc)
+}
+
+/// PATCH of one object (also `/status`).
+pub fn patch(call: &Call) -> Result<Reply, ApiError> {
+    let (ptype, options, force) = patch_type_and_options(call)?;
+    if ptype == PatchType::Apply {
+        return crate::fields::apply(call, &options, force);
+    }
+    let info = call.info();
+    let key = call.key(call.name());
+    let mut warnings = Vec::new();
+    let mut store = call.state.store();
+    let old = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let current = present(info, &old);
+    let mut obj = match ptype {
+        PatchType::Strategic => crate::fields::strategic_patch(info, &current, &call.body)?,
+        _ => apply_simple_patch(ptype, &current, &call.body)?,
+    };
+    settle_name(&mut obj, call.name())?;
+    write::settle_namespace(info, &mut obj, call.namespace())?;
+    if meta::name(&obj) != call.name() {
+        return Err(ApiError::bad_request("metadata.name may not be changed by a patch"));
+    }
+    write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
+    let sub = call.target.subresource.as_deref();
+    crate::fields::defaults(info, &mut obj);
+    write::prepare_update(info, &old, &mut obj, sub)?;
+    allocate::keep_allocated(info, &old, &mut obj);
+    write::validate(info, &obj, Some(&old))?;
+    crate::fields::on_update(info, &old, &mut obj, &options, sub);
+    let committed = write::commit(&mut store, key, Some(&old), obj, options.dry_run)?;
+    drop(store);
+    Ok(call.reply(200, committed.object, warnings))
+}

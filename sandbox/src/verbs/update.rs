@@ -1,0 +1,56 @@
+//! `update`: PUT of a whole object (also `/status` and a Namespace's `/finalize`), 409 on
+//! a stale resourceVersion, 404 when the object does not exist.
+
+use super::write::{self, WriteOptions};
+use super::{Call, Reply, allocate};
+use crate::meta;
+use crate::status::ApiError;
+use serde_json::Value;
+
+/// Checks that the body names the object of the URL (filling the name in if missing).
+pub fn settle_name(obj: &mut Value, url_name: &str) -> Result<(), ApiError> {
+    let meta = meta::metadata_mut(obj);
+    match meta.get("name").and_then(Value::as_str) {
+        None | Some("") => {
+            meta.insert("name".into(), url_name.into());
+            Ok(())
+        }
+        Some(n) if n == url_name => Ok(()),
+        Some(n) => Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({url_name})"
+        ))),
+    }
+}
+
+/// PUT of one object.
+pub fn update(call: &Call) -> Result<Reply, ApiError> {
+    let info = call.info();
+    let options = WriteOptions::from_call(call, "UpdateOptions")?;
+    let mut obj = write::decode_object(call)?;
+    let mut warnings = Vec::new();
+    settle_name(&mut obj, call.name())?;
+    write::settle_namespace(info, &mut obj, call.namespace())?;
+    write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
+    let key = call.key(call.name());
+    let mut store = call.state.store();
+    let old = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let sub = call.target.subresource.as_deref();
+    if sub == Some("finalize") {
+        // `/finalize` changes only the Namespace's `spec.finalizers`.
+        let finalizers = obj["spec"]["finalizers"].clone();
+        obj = (*old).clone();
+        obj["spec"]["finalizers"] = finalizers;
+    } else {
+        crate::fields::defaults(info, &mut obj);
+        write::prepare_update(info, &old, &mut obj, sub)?;
+    }
+    allocate::keep_allocated(info, &old, &mut obj);
+    write::validate(info, &obj, Some(&old))?;
+    crate::fields::on_update(info, &old, &mut obj, &options, sub);
+    let committed = write::commit(&mut store, key, Some(&old), obj, options.dry_run)?;
+    drop(store);
+    Ok(call.reply(200, committed.object, warnings))
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the sandbox API server through real HTTP on loopback: kube-rs
+//! clients (discovery, CRUD, server-side apply, the runtime watcher) and raw requests for
+//! wire details (status codes, `Status` bodies, watch streams, controls).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod controllers;
+mod controls;
+mod crd;
+mod crud;
+mod discovery;
+mod errors;
+mod lists;
+mod persistence;
+mod ssa;
+mod watch;
