@@ -10,6 +10,10 @@ use std::fmt::Write;
 use std::hint::black_box;
 use std::sync::Arc;
 
+// The allocator of the `cetus` binary, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const APPS: usize = 1_000;
 const SERVICES: usize = 5;
 

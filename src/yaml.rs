@@ -68,43 +68,50 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Spans by JSON pointer, in document order.
-pub type SpanList = Vec<(String, Span)>;
+/// Where one node of a document is: its value and, for a mapping entry, its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpans {
+    /// The node's JSON pointer.
+    pub pointer: String,
+    /// The span of its value.
+    pub value: Span,
+    /// The span of its key, when the node is the value of a mapping entry.
+    pub key: Option<Span>,
+}
 
 /// One parsed YAML document: its value and where each of its nodes came from.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
     /// The document as JSON.
     pub value: Value,
-    /// Spans in document order; lookups are linear, which suits the few a caller makes.
-    values: Vec<(String, Span)>,
-    keys: Vec<(String, Span)>,
+    /// Node spans in document order; lookups are linear, which suits the few a caller makes.
+    nodes: Vec<NodeSpans>,
 }
 
 impl Document {
     /// The span of the value at a JSON pointer (`""` is the whole document).
     pub fn value_span(&self, pointer: &str) -> Option<&Span> {
-        self.values.iter().find(|(p, _)| p == pointer).map(|(_, s)| s)
+        self.nodes.iter().find(|n| n.pointer == pointer).map(|n| &n.value)
     }
 
     /// The span of the mapping key whose value is at `pointer`.
     pub fn key_span(&self, pointer: &str) -> Option<&Span> {
-        self.keys.iter().find(|(p, _)| p == pointer).map(|(_, s)| s)
+        self.nodes.iter().find(|n| n.pointer == pointer).and_then(|n| n.key.as_ref())
     }
 
     /// Every value span, by JSON pointer (for callers that carry spans through edits).
     pub fn value_spans(&self) -> impl Iterator<Item = (&str, &Span)> {
-        self.values.iter().map(|(p, s)| (p.as_str(), s))
+        self.nodes.iter().map(|n| (n.pointer.as_str(), &n.value))
     }
 
     /// Every key span, by the JSON pointer of the key's value.
     pub fn key_spans(&self) -> impl Iterator<Item = (&str, &Span)> {
-        self.keys.iter().map(|(p, s)| (p.as_str(), s))
+        self.nodes.iter().filter_map(|n| Some((n.pointer.as_str(), n.key.as_ref()?)))
     }
 
-    /// Takes the document apart: its value, value spans and key spans (by JSON pointer).
-    pub fn into_parts(self) -> (Value, SpanList, SpanList) {
-        (self.value, self.values, self.keys)
+    /// Takes the document apart: its value and the spans of its nodes.
+    pub fn into_parts(self) -> (Value, Vec<NodeSpans>) {
+        (self.value, self.nodes)
     }
 }
 
@@ -425,11 +432,11 @@ impl<'s> Builder<'s> {
         let pointer = self.child_pointer();
         match self.stack.last_mut() {
             None => {
-                self.current.values.push((pointer, span));
+                self.current.nodes.push(NodeSpans { pointer, value: span, key: None });
                 self.current.value = value;
             }
             Some(Frame::Sequence { items, .. }) => {
-                self.current.values.push((pointer, span));
+                self.current.nodes.push(NodeSpans { pointer, value: span, key: None });
                 items.push(value);
             }
             Some(Frame::Mapping { map, key, merges, .. }) => {
@@ -446,8 +453,7 @@ impl<'s> Builder<'s> {
                     }
                     return Ok(());
                 }
-                self.current.values.push((pointer.clone(), span));
-                self.current.keys.push((pointer, key_span));
+                self.current.nodes.push(NodeSpans { pointer, value: span, key: Some(key_span) });
                 map.insert(text, value);
             }
         }

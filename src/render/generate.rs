@@ -49,7 +49,7 @@ impl Context<'_> {
     fn metadata(&self, name: &str, annotations: &BTreeMap<String, String>) -> Value {
         let mut meta = json!({ "name": name, "namespace": self.namespace });
         if !annotations.is_empty() {
-            meta["annotations"] = json!(annotations);
+            meta["annotations"] = string_map(annotations);
         }
         meta
     }
@@ -105,6 +105,16 @@ pub fn generate(spec: &Spec, ctx: &Context) -> Vec<Object> {
     objects
 }
 
+/// A map of strings as a JSON object, built directly (`json!` would go through serde).
+fn string_map(map: &BTreeMap<String, String>) -> Value {
+    Value::Object(map.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+}
+
+/// A list of strings as a JSON array.
+fn string_list(items: &[String]) -> Value {
+    Value::Array(items.iter().cloned().map(Value::String).collect())
+}
+
 /// The image reference a service or job names: a key of `images`, or itself.
 pub fn image_reference(spec: &Spec, image: &str) -> String {
     match spec.images.get(image) {
@@ -139,10 +149,10 @@ fn container(
     c.insert("name".into(), name.into());
     c.insert("image".into(), image_reference(spec, image).into());
     if let Some(command) = command {
-        c.insert("command".into(), json!(command));
+        c.insert("command".into(), string_list(command));
     }
     if let Some(args) = args {
-        c.insert("args".into(), json!(args));
+        c.insert("args".into(), string_list(args));
     }
     if !env.is_empty() {
         let list: Vec<Value> = env.iter().map(|(k, v)| json!({ "name": k, "value": v })).collect();
@@ -155,10 +165,10 @@ fn container(
     if let Some(r) = resources.filter(|r| !r.requests.is_empty() || !r.limits.is_empty()) {
         let mut map = Map::new();
         if !r.requests.is_empty() {
-            map.insert("requests".into(), json!(r.requests));
+            map.insert("requests".into(), string_map(&r.requests));
         }
         if !r.limits.is_empty() {
-            map.insert("limits".into(), json!(r.limits));
+            map.insert("limits".into(), string_map(&r.limits));
         }
         c.insert("resources".into(), map.into());
     }
@@ -211,11 +221,11 @@ fn deployment(spec: &Spec, ctx: &Context, name: &str, service: &Service) -> Valu
     labels[APP] = ctx.app.into();
     let mut pod_meta = json!({ "labels": labels });
     if !service.pod_annotations.is_empty() {
-        pod_meta["annotations"] = json!(service.pod_annotations);
+        pod_meta["annotations"] = string_map(&service.pod_annotations);
     }
     let mut pod = json!({ "containers": [c] });
     if !service.node_selector.is_empty() {
-        pod["nodeSelector"] = json!(service.node_selector);
+        pod["nodeSelector"] = string_map(&service.node_selector);
     }
     let strategy = match service.strategy {
         crate::spec::Strategy::RollingUpdate => "RollingUpdate",
@@ -248,7 +258,7 @@ fn probe(service: &Service, p: &Probe) -> Value {
     let mut v = if let Some(path) = &p.http {
         json!({ "httpGet": { "path": path, "port": port } })
     } else if let Some(command) = &p.exec {
-        json!({ "exec": { "command": command } })
+        json!({ "exec": { "command": string_list(command) } })
     } else {
         json!({ "tcpSocket": { "port": port } })
     };

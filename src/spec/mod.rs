@@ -67,7 +67,11 @@ impl fmt::Display for Diagnostic {
 pub fn field_path(pointer: &str) -> String {
     let mut out = String::new();
     for raw in pointer.split('/').skip(1) {
-        let segment = raw.replace("~1", "/").replace("~0", "~");
+        let segment: std::borrow::Cow<str> = if raw.contains('~') {
+            raw.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            raw.into()
+        };
         if segment.parse::<usize>().is_ok() && !out.is_empty() {
             out.push_str(&format!("[{segment}]"));
         } else if segment.contains(['.', '/', '[', ' ']) || segment.is_empty() {

@@ -29,35 +29,61 @@ impl fmt::Display for Origin {
 /// The origins of the nodes of one document, by JSON pointer.
 #[derive(Debug, Clone, Default)]
 pub struct Origins {
-    values: PointerMap,
-    keys: PointerMap,
+    /// Sorted by pointer: built by one sort, and a subtree (`/a` and everything under `/a/`)
+    /// is a contiguous run.
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    pointer: String,
+    value: Origin,
+    key: Option<Origin>,
 }
 
 impl Origins {
     /// The positions of a freshly parsed document.
     pub fn of(doc: &Document) -> Self {
-        let at = |(p, s): (&str, &crate::yaml::Span)| (p.to_string(), Origin::At(s.start));
-        Self {
-            values: PointerMap::new(doc.value_spans().map(at).collect()),
-            keys: PointerMap::new(doc.key_spans().map(at).collect()),
+        let mut nodes: Vec<Node> = doc
+            .value_spans()
+            .map(|(p, s)| Node { pointer: p.to_string(), value: Origin::At(s.start), key: None })
+            .collect();
+        for node in &mut nodes {
+            node.key = doc.key_span(&node.pointer).map(|s| Origin::At(s.start));
         }
+        Self::sorted(nodes)
     }
 
     /// Splits a parsed document into its value and the origins of its nodes, without copying.
     pub fn split(doc: Document) -> (serde_json::Value, Self) {
-        let (value, values, keys) = doc.into_parts();
-        let at = |(p, s): (String, crate::yaml::Span)| (p, Origin::At(s.start));
-        let values = PointerMap::new(values.into_iter().map(at).collect());
-        let keys = PointerMap::new(keys.into_iter().map(at).collect());
-        (value, Self { values, keys })
+        let (value, spans) = doc.into_parts();
+        let nodes = spans
+            .into_iter()
+            .map(|n| Node {
+                pointer: n.pointer,
+                value: Origin::At(n.value.start),
+                key: n.key.map(|k| Origin::At(k.start)),
+            })
+            .collect();
+        (value, Self::sorted(nodes))
+    }
+
+    fn sorted(mut nodes: Vec<Node>) -> Self {
+        nodes.sort_unstable_by(|a, b| a.pointer.cmp(&b.pointer));
+        Self { nodes }
+    }
+
+    fn get(&self, pointer: &str) -> Option<&Node> {
+        let i = self.nodes.binary_search_by(|n| n.pointer.as_str().cmp(pointer)).ok()?;
+        Some(&self.nodes[i])
     }
 
     /// The origin of the value at `pointer`, or of its nearest ancestor that has one.
     pub fn value(&self, pointer: &str) -> Option<&Origin> {
         let mut p = pointer;
         loop {
-            if let Some(origin) = self.values.get(p) {
-                return Some(origin);
+            if let Some(node) = self.get(p) {
+                return Some(&node.value);
             }
             p = &p[..p.rfind('/')?];
         }
@@ -65,96 +91,49 @@ impl Origins {
 
     /// The origin of the key of `pointer` (for "unknown key" errors), else of its value.
     pub fn key(&self, pointer: &str) -> Option<&Origin> {
-        self.keys.get(pointer).or_else(|| self.value(pointer))
+        self.get(pointer).and_then(|n| n.key.as_ref()).or_else(|| self.value(pointer))
     }
 
     /// Forgets everything at and under `pointer` (the node was removed).
     pub fn remove(&mut self, pointer: &str) {
-        self.values.remove_subtree(pointer);
-        self.keys.remove_subtree(pointer);
+        self.nodes.retain(|n| !in_subtree(&n.pointer, pointer));
     }
 
     /// Records that the node at `to` is now a copy of the node that was at `from`, so its
     /// errors point where `from` was written (a `replace` value, a patch op's `value`, the
     /// source of a `move`).
     pub fn copy(&mut self, from: &str, to: &str) {
-        let rebase = |map: &PointerMap| -> Vec<(String, Origin)> {
-            map.subtree(from)
-                .iter()
-                .map(|(k, o)| (format!("{to}{}", &k[from.len()..]), o.clone()))
-                .collect()
-        };
-        let (values, keys) = (rebase(&self.values), rebase(&self.keys));
+        let mut moved: Vec<Node> = self
+            .nodes
+            .iter()
+            .filter(|n| in_subtree(&n.pointer, from))
+            .map(|n| Node { pointer: format!("{to}{}", &n.pointer[from.len()..]), ..n.clone() })
+            .collect();
         let fallback = self.value(from).cloned();
         self.remove(to);
-        self.values.extend(values);
-        self.keys.extend(keys);
-        if let Some(o) = fallback
-            && self.values.get(to).is_none()
+        if let Some(value) = fallback
+            && !moved.iter().any(|n| n.pointer == to)
         {
-            self.values.extend([(to.to_string(), o)]);
+            moved.push(Node { pointer: to.to_string(), value, key: None });
         }
+        self.insert(moved);
     }
 
     /// Records that the node at `pointer` was written by something outside the file.
     pub fn set(&mut self, pointer: &str, origin: Origin) {
         self.remove(pointer);
-        self.values.extend([(pointer.to_string(), origin)]);
+        self.insert(vec![Node { pointer: pointer.to_string(), value: origin, key: None }]);
+    }
+
+    fn insert(&mut self, nodes: Vec<Node>) {
+        self.nodes.extend(nodes);
+        self.nodes.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     }
 }
 
-/// Origins sorted by pointer: built once per document by one sort, cheaper than a tree map,
-/// and a subtree (`/a` and everything under `/a/`) is a contiguous run.
-#[derive(Debug, Clone, Default)]
-struct PointerMap(Vec<(String, Origin)>);
-
-impl PointerMap {
-    fn new(mut entries: Vec<(String, Origin)>) -> Self {
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Self(entries)
-    }
-
-    fn get(&self, pointer: &str) -> Option<&Origin> {
-        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(pointer)).ok()?;
-        Some(&self.0[i].1)
-    }
-
-    /// Entries at `pointer` and below it. In byte order `/a` sorts before `/a/x`, but `/a!`
-    /// (any byte below `/`) sorts between them; those are skipped.
-    fn subtree(&self, pointer: &str) -> Vec<&(String, Origin)> {
-        let start = self.0.partition_point(|(k, _)| k.as_str() < pointer);
-        self.0[start..]
-            .iter()
-            .take_while(|(k, _)| k.starts_with(pointer))
-            .filter(|(k, _)| k.len() == pointer.len() || k.as_bytes()[pointer.len()] == b'/')
-            .collect()
-    }
-
-    fn remove_subtree(&mut self, pointer: &str) {
-        let start = self.0.partition_point(|(k, _)| k.as_str() < pointer);
-        let end =
-            start + self.0[start..].iter().take_while(|(k, _)| k.starts_with(pointer)).count();
-        let in_subtree = |k: &str| k.len() == pointer.len() || k.as_bytes()[pointer.len()] == b'/';
-        let mut i = start;
-        let mut end = end;
-        while i < end {
-            if in_subtree(&self.0[i].0) {
-                self.0.remove(i);
-                end -= 1;
-            } else {
-                i += 1;
-            }
-        }
-    }
-
-    fn extend(&mut self, entries: impl IntoIterator<Item = (String, Origin)>) {
-        for (k, o) in entries {
-            match self.0.binary_search_by(|(e, _)| e.as_str().cmp(&k)) {
-                Ok(i) => self.0[i].1 = o,
-                Err(i) => self.0.insert(i, (k, o)),
-            }
-        }
-    }
+/// Whether `pointer` is `root` or under it (`/a/x` is under `/a`; `/ab` is not).
+fn in_subtree(pointer: &str, root: &str) -> bool {
+    pointer.strip_prefix(root).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 #[cfg(test)]
