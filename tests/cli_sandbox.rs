@@ -19,6 +19,7 @@ fn start(data: &Path, kubeconfig: &Path) -> Child {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("the sandbox prints its address").unwrap();
     assert!(first.starts_with("sandbox listening on http://127.0.0.1:"), "{first}");
+    std::thread::spawn(move || lines.for_each(drop)); // keep reading until it exits
     let deadline = Instant::now() + Duration::from_secs(30);
     while !kubeconfig.exists() {
         assert!(Instant::now() < deadline, "no kubeconfig written");

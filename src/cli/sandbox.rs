@@ -51,15 +51,22 @@ fn serve(args: Args) -> anyhow::Result<()> {
             ..SandboxOptions::default()
         };
         let handle = Sandbox::start(options).await?;
-        println!("sandbox listening on {}", handle.url());
+        say(&format!("sandbox listening on {}", handle.url()));
         if let Some(path) = &args.kubeconfig_out {
             handle.write_kubeconfig(path)?;
-            println!("kubeconfig written to {}", path.display());
+            say(&format!("kubeconfig written to {}", path.display()));
         }
         wait_for_signal().await?;
         handle.shutdown().await?;
         Ok(())
     })
+}
+
+/// Prints a line; a reader that went away (a closed pipe) must not stop the server.
+fn say(line: &str) {
+    use std::io::Write;
+    // Ignored on purpose: stdout is informational, the server keeps serving without it.
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {
