@@ -80,3 +80,27 @@ fn kubectl_applies_to_the_sandbox_and_state_survives_a_restart() {
     );
     stop(sandbox);
 }
+
+/// Regression: the sandbox panicked when its stdout was closed before it printed its address.
+#[test]
+fn a_closed_stdout_does_not_stop_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cetus"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--kubeconfig-out"])
+        .arg(&kubeconfig)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // nobody reads: every print fails with a broken pipe
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kubeconfig.exists() {
+        assert!(Instant::now() < deadline, "no kubeconfig written");
+        assert!(child.try_wait().unwrap().is_none(), "the sandbox exited");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        kubectl(&kubeconfig, &["get", "namespaces", "-o", "name"]).contains("namespace/default")
+    );
+    stop(child);
+}
