@@ -104,3 +104,42 @@ fn a_closed_stdout_does_not_stop_the_sandbox() {
     );
     stop(child);
 }
+
+/// The whole example config repo, rendered by `cetus render`, applies to the sandbox with the
+/// real kubectl (default validation), and a server-side diff right after shows nothing: the
+/// renderer writes nothing the API server would default differently.
+#[test]
+fn the_rendered_example_repo_applies_cleanly_and_diffs_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sandbox = start(&dir.path().join("data"), &kubeconfig);
+    for profile in ["staging", "prod"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cetus"))
+            .args(["render", "config-repo-example", "--profile", profile])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let manifests = dir.path().join(format!("{profile}.yaml"));
+        std::fs::write(&manifests, &out.stdout).unwrap();
+        let file = manifests.to_str().unwrap();
+        let applied = kubectl(&kubeconfig, &["apply", "--server-side", "-f", file]);
+        assert!(
+            applied.contains("horizontalpodautoscaler.autoscaling/api serverside-applied"),
+            "{applied}"
+        );
+        let diff = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["diff", "--server-side", "-f", file])
+            .output()
+            .unwrap();
+        assert_eq!(
+            diff.status.code(),
+            Some(0),
+            "{profile}: {}",
+            String::from_utf8_lossy(&diff.stdout)
+        );
+    }
+    stop(sandbox);
+}

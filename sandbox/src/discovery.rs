@@ -216,7 +216,10 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|g| r.resources_of(g["name"].as_str().unwrap(), "v1").len())
+            .map(|g| {
+                let version = g["preferredVersion"]["version"].as_str().unwrap();
+                r.resources_of(g["name"].as_str().unwrap(), version).len()
+            })
             .sum();
         assert_eq!(count, plain);
         assert!(aggregated(&r, true)["items"][0]["metadata"].get("name").is_none());

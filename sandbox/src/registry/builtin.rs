@@ -7,7 +7,9 @@ use super::{ResourceInfo, ScalePaths};
 pub const GROUP_ORDER: &[&str] = &[
     "",
     "apps",
+    "autoscaling",
     "batch",
+    "policy",
     "networking.k8s.io",
     "rbac.authorization.k8s.io",
     "coordination.k8s.io",
@@ -16,6 +18,7 @@ pub const GROUP_ORDER: &[&str] = &[
 
 struct Def {
     group: &'static str,
+    version: &'static str,
     kind: &'static str,
     plural: &'static str,
     namespaced: bool,
@@ -34,6 +37,7 @@ const fn def(
 ) -> Def {
     Def {
         group,
+        version: "v1",
         kind,
         plural,
         namespaced,
@@ -46,6 +50,10 @@ const fn def(
 }
 
 impl Def {
+    const fn version(mut self, version: &'static str) -> Self {
+        self.version = version;
+        self
+    }
     const fn short(mut self, s: &'static [&'static str]) -> Self {
         self.short = s;
         self
@@ -88,11 +96,20 @@ const DEFS: &[Def] = &[
     def("apps", "Deployment", "deployments", true).short(&["deploy"]).workload().scale(),
     def("apps", "ReplicaSet", "replicasets", true).short(&["rs"]).workload().scale(),
     def("apps", "StatefulSet", "statefulsets", true).short(&["sts"]).workload().scale(),
+    def("autoscaling", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true)
+        .version("v2")
+        .short(&["hpa"])
+        .status()
+        .all(),
     def("batch", "CronJob", "cronjobs", true).short(&["cj"]).workload(),
     def("batch", "Job", "jobs", true).workload(),
     def("networking.k8s.io", "Ingress", "ingresses", true).short(&["ing"]).status().generation(),
     def("networking.k8s.io", "NetworkPolicy", "networkpolicies", true)
         .short(&["netpol"])
+        .generation(),
+    def("policy", "PodDisruptionBudget", "poddisruptionbudgets", true)
+        .short(&["pdb"])
+        .status()
         .generation(),
     def("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", false),
     def("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", false),
@@ -105,8 +122,8 @@ const DEFS: &[Def] = &[
         .generation(),
 ];
 
-fn api_version(group: &str) -> String {
-    if group.is_empty() { "v1".into() } else { format!("{group}/v1") }
+fn api_version(group: &str, version: &str) -> String {
+    if group.is_empty() { version.into() } else { format!("{group}/{version}") }
 }
 
 /// The built-in resources.
@@ -114,7 +131,7 @@ pub fn resources() -> Vec<ResourceInfo> {
     DEFS.iter()
         .map(|d| ResourceInfo {
             group: d.group.to_string(),
-            version: "v1".to_string(),
+            version: d.version.to_string(),
             kind: d.kind.to_string(),
             plural: d.plural.to_string(),
             singular: d.kind.to_lowercase(),
@@ -137,7 +154,7 @@ pub fn resources() -> Vec<ResourceInfo> {
             crd_schema: None,
             printer_columns: vec![],
             schema: crate::schema::builtin::schema_of(d.group, d.kind),
-            merge: crate::merge::Schema::for_kind(&api_version(d.group), d.kind),
+            merge: crate::merge::Schema::for_kind(&api_version(d.group, d.version), d.kind),
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! e.g. `io.k8s.api.apps.v1.Deployment`).
 
 use super::{Schema, SchemaRef};
-use k8s_openapi::api::{apps, batch, coordination, core, networking, rbac};
+use k8s_openapi::api::{apps, autoscaling, batch, coordination, core, networking, policy, rbac};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
 use k8s_openapi::apimachinery::pkg::apis::meta;
 use k8s_openapi::schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
@@ -44,6 +44,13 @@ fn generate() -> Builtin {
     add::<apps::v1::Deployment>(&mut g, &mut k, "apps", "Deployment");
     add::<apps::v1::ReplicaSet>(&mut g, &mut k, "apps", "ReplicaSet");
     add::<apps::v1::StatefulSet>(&mut g, &mut k, "apps", "StatefulSet");
+    add::<autoscaling::v2::HorizontalPodAutoscaler>(
+        &mut g,
+        &mut k,
+        "autoscaling",
+        "HorizontalPodAutoscaler",
+    );
+    add::<policy::v1::PodDisruptionBudget>(&mut g, &mut k, "policy", "PodDisruptionBudget");
     add::<batch::v1::CronJob>(&mut g, &mut k, "batch", "CronJob");
     add::<batch::v1::Job>(&mut g, &mut k, "batch", "Job");
     add::<networking::v1::Ingress>(&mut g, &mut k, "networking.k8s.io", "Ingress");
