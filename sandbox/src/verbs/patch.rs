@@ -4,7 +4,7 @@
 
 use super::update::settle_name;
 use super::write::{self, WriteOptions};
-use super::{Call, Reply, allocate, present};
+use super::{Call, Reply, present};
 use crate::meta;
 use crate::status::{ApiError, FieldError};
 use serde_json::{Value, json};
@@ -141,10 +141,7 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     let sub = call.target.subresource.as_deref();
     crate::fields::defaults(info, &mut obj);
     write::prepare_update(info, &old, &mut obj, sub)?;
-    allocate::keep_allocated(info, &old, &mut obj);
-    write::validate(info, &obj, Some(&old))?;
-    crate::fields::on_update(info, &old, &mut obj, &options, sub);
-    let committed = write::commit(&mut store, key, Some(&old), obj, options.dry_run)?;
+    let committed = write::commit_update(&mut store, key, info, &old, obj, &options, sub)?;
     drop(store);
     Ok(call.reply(200, committed.object, warnings))
 }

@@ -2,7 +2,7 @@
 //! a stale resourceVersion, 404 when the object does not exist.
 
 use super::write::{self, WriteOptions};
-use super::{Call, Reply, allocate};
+use super::{Call, Reply};
 use crate::meta;
 use crate::status::ApiError;
 use serde_json::Value;
@@ -47,10 +47,7 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
         crate::fields::defaults(info, &mut obj);
         write::prepare_update(info, &old, &mut obj, sub)?;
     }
-    allocate::keep_allocated(info, &old, &mut obj);
-    write::validate(info, &obj, Some(&old))?;
-    crate::fields::on_update(info, &old, &mut obj, &options, sub);
-    let committed = write::commit(&mut store, key, Some(&old), obj, options.dry_run)?;
+    let committed = write::commit_update(&mut store, key, info, &old, obj, &options, sub)?;
     drop(store);
     Ok(call.reply(200, committed.object, warnings))
 }

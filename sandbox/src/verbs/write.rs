@@ -464,6 +464,23 @@ fn without_rv(obj: &Value) -> Value {
     o
 }
 
+/// The end every write to an existing object shares (PUT and PATCH): keep what the server
+/// allocated, validate, record managed fields, and commit.
+pub fn commit_update(
+    store: &mut Store,
+    key: ObjKey,
+    info: &ResourceInfo,
+    old: &Arc<Value>,
+    mut obj: Value,
+    options: &WriteOptions,
+    subresource: Option<&str>,
+) -> Result<Committed, ApiError> {
+    super::allocate::keep_allocated(info, old, &mut obj);
+    validate(info, &obj, Some(old))?;
+    crate::fields::on_update(info, old, &mut obj, options, subresource);
+    commit(store, key, Some(old), obj, options.dry_run)
+}
+
 /// Stores `new` under `key`. A write that changes nothing is not committed (no new
 /// resourceVersion, no event), as in apiserver. An object being deleted whose last
 /// finalizer is removed goes away. A dry run commits nothing.
