@@ -23,22 +23,24 @@ pub fn defaults(info: &ResourceInfo, obj: &mut Value) {
 
 /// Records the manager of a create in `managedFields`.
 pub fn on_create(info: &ResourceInfo, obj: &mut Value, options: &WriteOptions) {
-    let now = meta::now();
-    let api_version = info.api_version();
-    let req = UpdateRequest {
-        manager: &options.manager,
-        schema: &info.merge,
-        api_version: &api_version,
-        now: &now,
-        subresource: None,
-    };
-    *obj = merge::record_update(None, obj, &req);
+    record(info, None, obj, options, None);
 }
 
 /// Records the manager of an update, patch or subresource write in `managedFields`.
 pub fn on_update(
     info: &ResourceInfo,
     old: &Value,
+    new: &mut Value,
+    options: &WriteOptions,
+    subresource: Option<&str>,
+) {
+    record(info, Some(old), new, options, subresource);
+}
+
+/// `managedFields` bookkeeping of a write that is not an apply (operation `Update`).
+fn record(
+    info: &ResourceInfo,
+    old: Option<&Value>,
     new: &mut Value,
     options: &WriteOptions,
     subresource: Option<&str>,
@@ -52,7 +54,7 @@ pub fn on_update(
         now: &now,
         subresource,
     };
-    *new = merge::record_update(Some(old), new, &req);
+    *new = merge::record_update(old, new, &req);
 }
 
 fn patch_body(body: &[u8]) -> Result<Value, ApiError> {
