@@ -67,30 +67,20 @@ fn patch_body(body: &[u8]) -> Result<Value, ApiError> {
     Ok(patch)
 }
 
-fn patch_failed(err: merge::PatchError) -> ApiError {
-    ApiError {
-        code: 422,
-        reason: "Invalid".into(),
-        message: "the server rejected our request due to an error in our request".into(),
-        details: Some(
-            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": err.to_string()}]}),
-        ),
-    }
-}
-
 /// A strategic merge patch of a built-in object.
 pub fn strategic_patch(
     info: &ResourceInfo,
     current: &Value,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    merge::strategic_merge_patch(current, &patch_body(body)?, &info.merge).map_err(patch_failed)
+    merge::strategic_merge_patch(current, &patch_body(body)?, &info.merge)
+        .map_err(crate::verbs::patch::patch_failed)
 }
 
 /// A strategic merge patch of a `Scale` (no list in it merges by key).
 pub fn strategic_scale_patch(current: &Value, body: &[u8]) -> Result<Value, ApiError> {
     merge::strategic_merge_patch(current, &patch_body(body)?, &merge::Schema::generic())
-        .map_err(patch_failed)
+        .map_err(crate::verbs::patch::patch_failed)
 }
 
 /// A `Status` from the merge module as an [`ApiError`].

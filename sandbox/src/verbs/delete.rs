@@ -154,10 +154,7 @@ pub fn delete_object(
     propagation: Propagation,
     dry_run: bool,
 ) -> Result<Deleted, ApiError> {
-    let obj = store
-        .get(key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, &key.name))?;
+    let obj = super::existing(store, info, key)?;
     let is_namespace = !info.custom && info.group.is_empty() && info.kind == "Namespace";
     if meta::is_deleting(&obj) {
         return Ok(Deleted::Pending(obj));
@@ -221,10 +218,7 @@ pub fn delete(call: &Call) -> Result<Reply, ApiError> {
     let key = call.key(call.name());
     let deleted = {
         let mut store = call.state.store();
-        let obj = store
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+        let obj = super::existing(&store, info, &key)?;
         check_preconditions(info, &obj, &req.preconditions)?;
         delete_object(&mut store, info, &key, req.propagation, req.dry_run)?
     };

@@ -6,7 +6,6 @@ use crate::status::ApiError;
 /// GET of one object (also `/status`, which returns the whole object).
 pub fn get(call: &Call) -> Result<Reply, ApiError> {
     let info = call.info();
-    let obj = call.state.store().get(&call.key(call.name())).cloned();
-    let obj = obj.ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let obj = super::existing(&call.state.store(), info, &call.key(call.name()))?;
     Ok(call.reply(200, present(info, &obj), Vec::new()))
 }

@@ -22,7 +22,7 @@ use crate::server::path::Target;
 use crate::server::request::{Query, Representation};
 use crate::state::State;
 use crate::status::ApiError;
-use crate::store::ObjKey;
+use crate::store::{ObjKey, Store};
 use crate::table;
 use axum::body::Body;
 use axum::body::Bytes;
@@ -186,4 +186,9 @@ pub async fn dispatch(call: Call, verb: &str) -> Result<Reply, ApiError> {
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// The stored object at `key`, or kube-apiserver's NotFound for it.
+pub fn existing(store: &Store, info: &ResourceInfo, key: &ObjKey) -> Result<Arc<Value>, ApiError> {
+    store.get(key).cloned().ok_or_else(|| ApiError::not_found(&info.group, &info.plural, &key.name))
 }

@@ -74,7 +74,7 @@ pub fn patch_type_and_options(call: &Call) -> Result<(PatchType, WriteOptions, b
 }
 
 /// A patch that does not apply: 422 with the cause, as apiserver reports it.
-fn patch_failed(err: impl std::fmt::Display) -> ApiError {
+pub fn patch_failed(err: impl std::fmt::Display) -> ApiError {
     ApiError {
         code: 422,
         reason: "Invalid".into(),
@@ -123,10 +123,7 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     let key = call.key(call.name());
     let mut warnings = Vec::new();
     let mut store = call.state.store();
-    let old = store
-        .get(&key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let old = super::existing(&store, info, &key)?;
     let current = present(info, &old);
     let mut obj = match ptype {
         PatchType::Strategic => crate::fields::strategic_patch(info, &current, &call.body)?,

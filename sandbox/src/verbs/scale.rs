@@ -73,8 +73,7 @@ fn paths(call: &Call) -> Result<&ScalePaths, ApiError> {
 /// GET of `/scale`.
 pub fn get(call: &Call) -> Result<Reply, ApiError> {
     let info = call.info();
-    let obj = call.state.store().get(&call.key(call.name())).cloned();
-    let obj = obj.ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let obj = super::existing(&call.state.store(), info, &call.key(call.name()))?;
     Ok(Reply::ok(to_scale(paths(call)?, &obj)))
 }
 
@@ -96,10 +95,7 @@ pub fn write(call: &Call, verb: &str) -> Result<Reply, ApiError> {
     };
     let key = call.key(call.name());
     let mut store = call.state.store();
-    let old = store
-        .get(&key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let old = super::existing(&store, info, &key)?;
     let current = to_scale(paths, &old);
     let (scale, options) = match options {
         Some((PatchType::Json | PatchType::Merge, o)) => {

@@ -33,10 +33,7 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
     let key = call.key(call.name());
     let mut store = call.state.store();
-    let old = store
-        .get(&key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, call.name()))?;
+    let old = super::existing(&store, info, &key)?;
     let sub = call.target.subresource.as_deref();
     if sub == Some("finalize") {
         // `/finalize` changes only the Namespace's `spec.finalizers`.
