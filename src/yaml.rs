@@ -109,6 +109,11 @@ impl Document {
         self.nodes.iter().filter_map(|n| Some((n.pointer.as_str(), n.key.as_ref()?)))
     }
 
+    /// The spans of every node, in document order.
+    pub fn nodes(&self) -> &[NodeSpans] {
+        &self.nodes
+    }
+
     /// Takes the document apart: its value and the spans of its nodes.
     pub fn into_parts(self) -> (Value, Vec<NodeSpans>) {
         (self.value, self.nodes)

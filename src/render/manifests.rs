@@ -152,15 +152,15 @@ fn read_file(
                 .push(Diagnostic { origin: Some(Origin::At(e.position)), ..whole(e.message) });
         }
     };
-    for mut doc in docs {
-        let origins = Origins::of(&doc);
+    for doc in docs {
         let position = doc.value_span("").map(|s| s.start).unwrap_or_default();
-        interpolate(&mut doc.value, "", vars, path, &origins, errors);
-        let items = match doc.value.get("kind").and_then(Value::as_str) {
+        let (mut value, origins) = Origins::split(doc);
+        interpolate(&mut value, "", vars, path, &origins, errors);
+        let items = match value.get("kind").and_then(Value::as_str) {
             Some("List") => {
-                doc.value.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
+                value.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
             }
-            _ => vec![doc.value],
+            _ => vec![value],
         };
         for value in items {
             match check(&value) {

@@ -5,7 +5,7 @@
 //! untouched parts, the `replace` or `patch` entry for the parts those wrote. [`Origins`]
 //! maps JSON pointers to positions and moves them along with every edit.
 
-use crate::yaml::{Document, Position};
+use crate::yaml::{Document, NodeSpans, Position};
 use std::fmt;
 
 /// Where one node came from.
@@ -41,17 +41,20 @@ struct Node {
     key: Option<Origin>,
 }
 
+impl From<&NodeSpans> for Node {
+    fn from(n: &NodeSpans) -> Self {
+        Node {
+            pointer: n.pointer.clone(),
+            value: Origin::At(n.value.start),
+            key: n.key.as_ref().map(|k| Origin::At(k.start)),
+        }
+    }
+}
+
 impl Origins {
     /// The positions of a freshly parsed document.
     pub fn of(doc: &Document) -> Self {
-        let mut nodes: Vec<Node> = doc
-            .value_spans()
-            .map(|(p, s)| Node { pointer: p.to_string(), value: Origin::At(s.start), key: None })
-            .collect();
-        for node in &mut nodes {
-            node.key = doc.key_span(&node.pointer).map(|s| Origin::At(s.start));
-        }
-        Self::sorted(nodes)
+        Self::sorted(doc.nodes().iter().map(Node::from).collect())
     }
 
     /// Splits a parsed document into its value and the origins of its nodes, without copying.
@@ -60,9 +63,9 @@ impl Origins {
         let nodes = spans
             .into_iter()
             .map(|n| Node {
-                pointer: n.pointer,
                 value: Origin::At(n.value.start),
                 key: n.key.map(|k| Origin::At(k.start)),
+                pointer: n.pointer,
             })
             .collect();
         (value, Self::sorted(nodes))
