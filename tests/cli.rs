@@ -180,3 +180,32 @@ fn render_resolves_git_dependencies_through_the_cache() {
     );
     assert!(dir.path().join("cache/git").is_dir(), "the mirror is cached");
 }
+
+#[test]
+fn stdin_vars_read_piped_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cetus.yaml"),
+        "name: a\nvars:\n  token: { stdin: true }\nservices:\n  web:\n    image: r:1\n    env: { TOKEN: \"${token}\" }\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cetus"))
+        .args(["render", ".", "-o", "json"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deployment =
+        list["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["env"],
+        serde_json::json!([{ "name": "TOKEN", "value": "s3cret" }])
+    );
+}

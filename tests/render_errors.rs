@@ -185,3 +185,11 @@ fn replace_error_points_at_the_replace_entry_not_the_original() {
         "apps/a/cetus.yaml:10:30: services.web.replicas: invalid type: string \"many\", expected an integer"
     );
 }
+
+#[test]
+fn stdin_vars_are_refused_without_a_reader() {
+    assert_eq!(
+        error("name: a\nvars:\n  token: { stdin: true }\n", None),
+        "apps/a/cetus.yaml:3:19: vars.token.stdin: var `token` reads standard input, which only the CLI provides; the daemon refuses stdin vars"
+    );
+}
