@@ -110,7 +110,7 @@ pub fn set_image(
     match profile {
         None => {
             for (field, value) in wanted {
-                plan.set_in_map(&base, &format!("images.{name}"), field, value)?;
+                plan.set_in_map(&base, field, &format!("images.{name}.{field}"), value)?;
             }
         }
         Some(p) => {
@@ -136,21 +136,23 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    /// Sets `field` of the image mapping at `map` (`images.web`, or a replace value).
+    /// Sets entry `key` of the mapping at `map` (`images.web`, a replace value, or a replace
+    /// itself), reporting the change as `field`.
     fn set_in_map(
         &mut self,
         map: &str,
-        shown: &str,
+        key: &str,
         field: &str,
         value: Option<&String>,
     ) -> Result<(), SetImageError> {
-        let at = format!("{map}/{field}");
+        let at = format!("{map}/{}", esc(key));
         match (self.doc.value.pointer(&at), value) {
             (Some(Value::String(old)), Some(new)) if old == new => Ok(()),
-            (Some(_), Some(new)) => self.replace_scalar(&at, &format!("{shown}.{field}"), new),
-            (None, Some(new)) => self.insert(map, field, new, &format!("{shown}.{field}")),
-            (Some(old), None) if field == "digest" => Err(SetImageError::Refused(format!(
-                "{shown} is pinned to digest {old}; give a digest too (IMAGE=REPOSITORY:TAG@DIGEST)"
+            (Some(_), Some(new)) => self.replace_scalar(&at, field, new),
+            (None, Some(new)) => self.insert(map, key, new, field),
+            (Some(old), None) if key.ends_with("digest") => Err(SetImageError::Refused(format!(
+                "{field}: the image is pinned to digest {old}; give a digest too \
+                 (IMAGE=REPOSITORY:TAG@DIGEST)"
             ))),
             (_, None) => Ok(()),
         }
@@ -171,28 +173,22 @@ impl Plan<'_> {
         let scalar_at = format!("{replace}/{}", esc(&key));
         let object_at = format!("{replace}/{}", esc(&format!("images.{name}")));
         if self.doc.value.pointer(&scalar_at).is_some() {
-            return self.set_in_map(&replace, "", &key, value).map(|()| self.unprefix());
+            return self.set_in_map(&replace, &key, &key, value);
         }
         if self.doc.value.pointer(&object_at).is_some_and(Value::is_object) {
-            return self.set_in_map(&object_at, &format!("images.{name}"), field, value);
+            return self.set_in_map(&object_at, field, &key, value);
         }
         match (value, base) {
             (Some(new), Some(Value::String(old))) if old == new => Ok(()),
             (Some(new), _) if self.doc.value.pointer(&replace).is_some() => {
-                self.insert(&replace, &key, new, &key).map(|()| self.unprefix())
+                self.insert(&replace, &key, new, &key)
             }
             (Some(new), _) => self.insert_nested(profile, "replace", &key, new),
             (None, Some(old)) if field == "digest" => Err(SetImageError::Refused(format!(
-                "images.{name} is pinned to digest {old}; give a digest too (IMAGE=REPOSITORY:TAG@DIGEST)"
+                "{key}: the image is pinned to digest {old}; give a digest too \
+                 (IMAGE=REPOSITORY:TAG@DIGEST)"
             ))),
             (None, _) => Ok(()),
-        }
-    }
-
-    /// Changes made through `set_in_map(replace, "", ...)` are named `.images...`: trim.
-    fn unprefix(&mut self) {
-        if let Some(last) = self.changes.last_mut() {
-            last.field = last.field.trim_start_matches('.').to_string();
         }
     }
 
