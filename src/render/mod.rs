@@ -137,20 +137,16 @@ pub fn render(
     let dir = normalize("", dir).map_err(|e| whole(dir, e.to_string()))?;
     let Some(app) = load(tree, &dir, input, Role::Top)? else { return Ok(None) };
     let namespace = app.namespace();
-    let mut objects = vec![generate::namespace(&app.context(&app.spec.name, &namespace))];
-    let mut dependencies = Vec::new();
-    let mut chain = vec![identity(tree, &dir)];
-    collect(
-        tree,
-        &app,
-        &app.spec.name,
-        &namespace,
+    let mut walk = Walk {
         input,
-        &mut chain,
-        "",
-        &mut objects,
-        &mut dependencies,
-    )?;
+        objects: vec![generate::namespace(&app.context(&app.spec.name, &namespace))],
+        owner: app.spec.name.clone(),
+        namespace,
+        chain: vec![(identity(tree, &dir), dir.clone())],
+        resolved: Vec::new(),
+    };
+    walk.app(tree, &app, "")?;
+    let Walk { mut objects, resolved: dependencies, namespace, .. } = walk;
     check_duplicates(&objects)?;
     object::sort(&mut objects);
     Ok(Some(Rendered {
@@ -295,42 +291,61 @@ fn identity(tree: &dyn Tree, dir: &str) -> String {
     format!("{}:{dir}", tree.label())
 }
 
-/// Generates an app's own objects, raw manifests and dependencies into `objects`.
-#[allow(clippy::too_many_arguments)] // one recursion step: the app, its owner, and the accumulators
-fn collect(
-    tree: &dyn Tree,
-    app: &Loaded,
-    owner: &str,
-    namespace: &str,
-    input: &RenderInput,
-    chain: &mut Vec<String>,
-    prefix: &str,
-    objects: &mut Vec<Object>,
-    resolved: &mut Vec<ResolvedDependency>,
-) -> Result<(), RenderError> {
-    let ctx = app.context(owner, namespace);
-    objects.extend(generate::generate(&app.spec, &ctx));
-    let raw = manifests::Context {
-        tree,
-        dir: &app.dir,
-        file: &app.file,
-        origins: &app.origins,
-        vars: &app.vars,
-    };
-    objects.extend(manifests::load(&app.spec.manifests, &raw, owner, namespace)?);
-    for (name, dep) in &app.spec.dependencies {
+/// One render's walk through an app and its dependencies: whose objects they are, where
+/// they go, and what has been collected so far.
+struct Walk<'i, 'f> {
+    input: &'i RenderInput<'f>,
+    owner: String,
+    namespace: String,
+    /// The specs being rendered, outermost first, as (identity, directory): a cycle check.
+    chain: Vec<(String, String)>,
+    objects: Vec<Object>,
+    resolved: Vec<ResolvedDependency>,
+}
+
+impl Walk<'_, '_> {
+    /// Generates an app's own objects and raw manifests, then its dependencies'.
+    fn app(&mut self, tree: &dyn Tree, app: &Loaded, prefix: &str) -> Result<(), RenderError> {
+        let ctx = app.context(&self.owner, &self.namespace);
+        self.objects.extend(generate::generate(&app.spec, &ctx));
+        let raw = manifests::Context {
+            tree,
+            dir: &app.dir,
+            file: &app.file,
+            origins: &app.origins,
+            vars: &app.vars,
+        };
+        let loaded = manifests::load(&app.spec.manifests, &raw, &self.owner, &self.namespace)?;
+        self.objects.extend(loaded);
+        for (name, dep) in &app.spec.dependencies {
+            let full_name =
+                if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            self.dependency(tree, app, name, &full_name, dep)?;
+        }
+        Ok(())
+    }
+
+    /// Resolves one dependency (in this repository, or fetched), checks for a cycle, and
+    /// renders it into the owner's namespace.
+    fn dependency(
+        &mut self,
+        tree: &dyn Tree,
+        app: &Loaded,
+        name: &str,
+        full_name: &str,
+        dep: &spec::Dependency,
+    ) -> Result<(), RenderError> {
         let at = format!("/dependencies/{}", crate::yaml::escape_pointer_segment(name));
         let fail = |m: String| RenderError::from(Diagnostic::at(&app.file, &app.origins, &at, m));
-        let full_name = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
         let fetched;
         let (dep_tree, dep_dir): (&dyn Tree, String) = match (&dep.git, &dep.reference) {
             (Some(url), Some(reference)) => {
-                let fetcher = input.fetcher.ok_or_else(|| {
+                let fetcher = self.input.fetcher.ok_or_else(|| {
                     fail(format!("git dependencies are not available here (cannot fetch {url})"))
                 })?;
                 fetched = fetcher.fetch(url, reference).map_err(|e| fail(e.to_string()))?;
-                resolved.push(ResolvedDependency {
-                    name: full_name.clone(),
+                self.resolved.push(ResolvedDependency {
+                    name: full_name.to_string(),
                     url: url.clone(),
                     reference: reference.clone(),
                     commit: fetched.commit.clone(),
@@ -345,22 +360,21 @@ fn collect(
             }
         };
         let id = identity(dep_tree, &dep_dir);
-        if chain.contains(&id) {
-            let mut cycle: Vec<&str> =
-                chain.iter().map(|c| c.rsplit(':').next().unwrap_or(c)).collect();
+        if self.chain.iter().any(|(seen, _)| *seen == id) {
+            let mut cycle: Vec<&str> = self.chain.iter().map(|(_, dir)| dir.as_str()).collect();
             cycle.push(&dep_dir);
             return Err(fail(format!("dependency cycle: {}", cycle.join(" → "))));
         }
         if dep_tree.kind(&join(&dep_dir, SPEC_FILE)).ok().flatten().is_none() {
             return Err(fail(format!("{}: no cetus.yaml there", join(&dep_dir, SPEC_FILE))));
         }
-        let dep_app =
-            load(dep_tree, &dep_dir, input, Role::Dependency)?.expect("dependencies always render");
-        chain.push(id);
-        collect(dep_tree, &dep_app, owner, namespace, input, chain, &full_name, objects, resolved)?;
-        chain.pop();
+        let dep_app = load(dep_tree, &dep_dir, self.input, Role::Dependency)?
+            .expect("dependencies always render");
+        self.chain.push((id, dep_dir));
+        self.app(dep_tree, &dep_app, full_name)?;
+        self.chain.pop();
+        Ok(())
     }
-    Ok(())
 }
 
 /// Two objects with the same identity cannot both be applied: name both sources.
