@@ -112,7 +112,9 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 }
 
 /// The identity of an object in a cluster.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectKey {
     /// API group (`""` for core).
     pub group: String,
