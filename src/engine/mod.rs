@@ -1,10 +1,98 @@
 //! The engine: makes a cluster match a render. Discovery, diff, server-side apply in stages,
 //! inventory and prune, health.
 //!
-//! It takes a [`crate::render::Rendered`] and the app's previous inventory, and returns what it
-//! did as data; it does not read git, render, or keep history (`src/store` keeps inventories
-//! and what the engine remembers between syncs).
+//! It takes a rendered app, the app's previous inventory and what the engine remembers of its
+//! objects, and returns what it did as data (a [`SyncReport`]); it does not read git, render,
+//! or keep history (`src/store` keeps inventories and memories between syncs). An [`Engine`]
+//! is long-lived in the daemon, where its watch cache makes a no-op sync free, and short-lived
+//! in the CLI.
+//!
+//! The parts, one concern each: [`discovery`] (kinds to resources), [`cache`] (live objects),
+//! [`requests`] (apply, get, delete, list), [`plan`] (a render resolved into apply groups),
+//! [`decide`] (is an object unchanged?), [`sync`] (the staged run), [`prune`], [`wait`],
+//! [`health`] and [`diff`]; [`change`] is the change set they all report into.
 
+pub mod apply;
+pub mod cache;
+pub mod change;
+pub mod decide;
+pub mod discovery;
+pub mod health;
 pub mod inventory;
+pub mod plan;
+pub mod prune;
+pub mod requests;
+pub mod sync;
+pub mod wait;
 
+pub use cache::{LiveCache, LiveEvent, Lookup};
+pub use change::{Action, Change, ChangeSet, Counts};
+pub use discovery::{DiscoveryError, Resolved, Resources};
+pub use health::{Health, HealthStatus, ObjectHealth};
 pub use inventory::{Applied, AppliedMemory, Inventory, InventoryEntry};
+pub use requests::{RequestError, RequestOptions, Requests};
+pub use sync::{SyncError, SyncOptions, SyncReport, SyncRequest};
+
+use crate::render::APP;
+
+/// How an engine behaves. `Default` is what the daemon and the CLI use.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Deadlines, retries and the field manager of requests.
+    pub requests: RequestOptions,
+    /// Requests in flight at once within one apply group (and one prune group).
+    pub concurrency: usize,
+    /// The label selector the watch cache uses: every object Cetus manages carries it.
+    pub selector: String,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self { requests: RequestOptions::default(), concurrency: 32, selector: APP.to_string() }
+    }
+}
+
+/// A connection to one cluster, with its discovery and watch cache. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    resources: Resources,
+    cache: LiveCache,
+    requests: Requests,
+    concurrency: usize,
+}
+
+impl Engine {
+    /// Connects: runs discovery. Watches start as kinds are first synced.
+    pub async fn new(
+        client: kube::Client,
+        options: EngineOptions,
+    ) -> Result<Engine, DiscoveryError> {
+        let resources = Resources::new(client.clone()).await?;
+        Ok(Engine {
+            resources,
+            cache: LiveCache::new(client.clone(), options.selector),
+            requests: Requests::new(client, options.requests),
+            concurrency: options.concurrency.max(1),
+        })
+    }
+
+    /// The watch cache (the daemon subscribes to it for drift).
+    pub fn cache(&self) -> &LiveCache {
+        &self.cache
+    }
+
+    /// What the server serves.
+    pub fn resources(&self) -> &Resources {
+        &self.resources
+    }
+
+    /// The request layer.
+    pub fn requests(&self) -> &Requests {
+        &self.requests
+    }
+
+    /// Requests in flight at once within a group.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+}

@@ -1,0 +1,251 @@
+//! Prune: deleting what the last successful sync put in the cluster and the render no longer
+//! has — and only that — plus rebuilding an inventory from the cluster when the store lost it.
+//!
+//! An object is deleted only when all of these hold, checked against the live object just
+//! before the delete: its `cetus.dev/tracking` annotation names this app and this very object
+//! (a copied manifest, or another app's object with the same name, is never touched); it is
+//! not annotated `cetus.dev/prune: disabled`; it is the object the inventory recorded (same
+//! uid — the delete carries the uid as a precondition, so a namesake created in between
+//! survives); and, for a Namespace, Cetus created it. Deletes go in reverse stage order (the
+//! rest, workloads, Services, configuration, then Namespaces and CRDs), concurrently within a
+//! stage, in the background as kubectl does.
+
+use super::change::Action;
+use super::inventory::{Inventory, InventoryEntry};
+use super::requests::RequestError;
+use super::{Engine, Resolved};
+use crate::render::{APP, Stage, TRACKING};
+use futures::StreamExt;
+use serde_json::Value;
+
+/// The annotation that keeps an object from ever being pruned.
+pub const PRUNE: &str = "cetus.dev/prune";
+
+/// What every delete of one prune shares.
+pub struct Context<'a> {
+    /// The engine.
+    pub engine: &'a Engine,
+    /// The app pruning.
+    pub app: &'a str,
+    /// Say what would be deleted, delete nothing.
+    pub dry_run: bool,
+}
+
+impl Context<'_> {
+    /// Prunes `candidates` (inventory entries the render no longer has), in reverse stage
+    /// order; returns each candidate's action, leaving out objects already gone.
+    pub async fn prune_all<'e>(
+        &self,
+        candidates: &[&'e InventoryEntry],
+    ) -> Vec<(&'e InventoryEntry, Action)> {
+        let mut stages: Vec<Stage> = candidates.iter().map(|e| stage(e)).collect();
+        stages.sort();
+        stages.dedup();
+        let mut done = Vec::new();
+        for current in stages.into_iter().rev() {
+            let group: Vec<&InventoryEntry> =
+                candidates.iter().copied().filter(|e| stage(e) == current).collect();
+            let mut outcomes: Vec<(usize, Option<Action>)> =
+                futures::stream::iter(group.iter().enumerate())
+                    .map(|(i, entry)| async move { (i, self.prune(entry).await) })
+                    .buffer_unordered(self.engine.concurrency())
+                    .collect()
+                    .await;
+            outcomes.sort_by_key(|(i, _)| *i);
+            for (i, action) in outcomes {
+                if let Some(action) = action {
+                    done.push((group[i], action));
+                }
+            }
+        }
+        done
+    }
+
+    /// Prunes one object; `None` if it is already gone.
+    async fn prune(&self, entry: &InventoryEntry) -> Option<Action> {
+        let skipped = |reason: String| Some(Action::Skipped { reason });
+        let Some(resolved) = self.engine.resources().resolve(&entry.api_version(), &entry.kind)
+        else {
+            return skipped(format!("{} is no longer served", entry.api_version()));
+        };
+        let live = match self.engine.live(&resolved, &entry.key()).await {
+            Ok(Some(live)) => live,
+            Ok(None) => return None,
+            Err(e) => return Some(Action::Failed { error: format!("read failed: {}", e.chain()) }),
+        };
+        if let Some(reason) = refusal(self.app, entry, &live) {
+            return skipped(reason);
+        }
+        if self.dry_run {
+            return Some(Action::Pruned);
+        }
+        let uid = live.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
+        match self.engine.requests().delete(&resolved, &entry.namespace, &entry.name, uid).await {
+            Ok(_) => Some(Action::Pruned),
+            Err(e) => Some(Action::Failed { error: format!("delete failed: {}", e.chain()) }),
+        }
+    }
+}
+
+/// Why a live object must not be pruned, if it must not.
+fn refusal(app: &str, entry: &InventoryEntry, live: &Value) -> Option<String> {
+    let annotation = |name: &str| {
+        live.pointer("/metadata/annotations").and_then(|a| a.get(name)).and_then(Value::as_str)
+    };
+    let ours = entry.key().tracking(app);
+    match annotation(TRACKING) {
+        None => return Some(format!("no {TRACKING} annotation: not Cetus's to delete")),
+        Some(tracking) if tracking != ours => {
+            return Some(format!("{TRACKING} is {tracking:?}, not {ours:?}"));
+        }
+        Some(_) => {}
+    }
+    if annotation(PRUNE) == Some("disabled") {
+        return Some(format!("{PRUNE}: disabled"));
+    }
+    if entry.kind == "Namespace" && entry.group.is_empty() && !entry.created {
+        return Some("Cetus did not create this namespace".into());
+    }
+    let live_uid = live.pointer("/metadata/uid").and_then(Value::as_str);
+    if let (Some(recorded), Some(live_uid)) = (&entry.uid, live_uid)
+        && recorded != live_uid
+    {
+        return Some(format!(
+            "recreated since the last sync (uid {live_uid}, recorded {recorded})"
+        ));
+    }
+    None
+}
+
+/// An inventory entry's apply stage, for the delete order (Jobs count as workloads: the
+/// inventory does not keep their phase).
+fn stage(entry: &InventoryEntry) -> Stage {
+    Stage::of(&entry.kind, None)
+}
+
+/// Rebuilds an app's inventory from the cluster: every listable kind, listed by the app's
+/// label, keeping the objects whose tracking annotation names the app and themselves.
+/// Kinds that cannot be listed (forbidden, gone) are skipped with a warning: at worst an
+/// object is kept, never one deleted that is not the app's.
+pub async fn rebuild(engine: &Engine, app: &str) -> Result<Inventory, RequestError> {
+    let selector = format!("{APP}={app}");
+    let kinds = engine.resources().listable();
+    let lists: Vec<(Resolved, Result<Vec<Value>, RequestError>)> = futures::stream::iter(kinds)
+        .map(|kind| {
+            let selector = selector.clone();
+            async move {
+                let listed = engine.requests().list(&kind, &selector).await;
+                (kind, listed)
+            }
+        })
+        .buffer_unordered(engine.concurrency())
+        .collect()
+        .await;
+    let mut entries = Vec::new();
+    for (kind, listed) in lists {
+        let objects = match listed {
+            Ok(objects) => objects,
+            Err(RequestError::Status { code: 403..=405, .. }) => {
+                tracing::warn!(resource = %kind.name(), "cannot list; skipped in the inventory rebuild");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for object in objects {
+            let entry = InventoryEntry {
+                group: kind.resource.group.clone(),
+                version: kind.resource.version.clone(),
+                kind: kind.resource.kind.clone(),
+                namespace: text(&object, "/metadata/namespace").to_string(),
+                name: text(&object, "/metadata/name").to_string(),
+                uid: object.pointer("/metadata/uid").and_then(Value::as_str).map(String::from),
+                created: false,
+            };
+            let tracking = object
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(TRACKING))
+                .and_then(Value::as_str);
+            if tracking == Some(entry.key().tracking(app).as_str()) {
+                entries.push(entry);
+            }
+        }
+    }
+    Ok(Inventory::new(entries))
+}
+
+fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(kind: &str, created: bool, uid: &str) -> InventoryEntry {
+        InventoryEntry {
+            group: String::new(),
+            version: "v1".into(),
+            kind: kind.into(),
+            namespace: if kind == "Namespace" { String::new() } else { "shop".into() },
+            name: "x".into(),
+            uid: Some(uid.into()),
+            created,
+        }
+    }
+
+    fn live(tracking: Option<&str>, prune: Option<&str>, uid: &str) -> Value {
+        let mut annotations = serde_json::Map::new();
+        if let Some(t) = tracking {
+            annotations.insert(TRACKING.into(), t.into());
+        }
+        if let Some(p) = prune {
+            annotations.insert(PRUNE.into(), p.into());
+        }
+        json!({"metadata": {"name": "x", "uid": uid, "annotations": annotations}})
+    }
+
+    #[test]
+    fn refusals() {
+        let cm = entry("ConfigMap", false, "u1");
+        let ours = "shop:/ConfigMap:shop/x";
+        assert_eq!(refusal("shop", &cm, &live(Some(ours), None, "u1")), None);
+        assert_eq!(
+            refusal("shop", &cm, &live(Some("other:/ConfigMap:shop/x"), None, "u1")).unwrap(),
+            "cetus.dev/tracking is \"other:/ConfigMap:shop/x\", not \"shop:/ConfigMap:shop/x\""
+        );
+        assert_eq!(
+            refusal("shop", &cm, &live(None, None, "u1")).unwrap(),
+            "no cetus.dev/tracking annotation: not Cetus's to delete"
+        );
+        assert_eq!(
+            refusal("shop", &cm, &live(Some(ours), Some("disabled"), "u1")).unwrap(),
+            "cetus.dev/prune: disabled"
+        );
+        assert_eq!(
+            refusal("shop", &cm, &live(Some(ours), None, "u2")).unwrap(),
+            "recreated since the last sync (uid u2, recorded u1)"
+        );
+        let ns_tracking = "shop:/Namespace:/x";
+        assert_eq!(
+            refusal("shop", &entry("Namespace", false, "n"), &live(Some(ns_tracking), None, "n"))
+                .unwrap(),
+            "Cetus did not create this namespace"
+        );
+        assert_eq!(
+            refusal("shop", &entry("Namespace", true, "n"), &live(Some(ns_tracking), None, "n")),
+            None
+        );
+    }
+
+    #[test]
+    fn deletes_go_in_reverse_stage_order() {
+        let mut stages: Vec<Stage> = ["Namespace", "Deployment", "ConfigMap", "Ingress"]
+            .iter()
+            .map(|k| stage(&entry(k, false, "u")))
+            .collect();
+        stages.sort();
+        stages.reverse();
+        assert_eq!(stages, [Stage::Other, Stage::Workloads, Stage::Config, Stage::Cluster]);
+    }
+}
