@@ -12,7 +12,7 @@ use super::decide;
 use super::inventory::{Applied, AppliedMemory, Inventory, InventoryEntry};
 use super::plan::Planned;
 use super::requests::ApplyAnswer;
-use super::{Engine, Resolved};
+use super::{Engine, Resolved, Write};
 use crate::render::{ObjectKey, TRACKING};
 use futures::StreamExt;
 use serde_json::Value;
@@ -28,6 +28,8 @@ pub struct Outcome {
     pub entry: Option<InventoryEntry>,
     /// What to remember of it, when it was applied or confirmed.
     pub memory: Option<Applied>,
+    /// The write made, if one was (for the cache to catch up with).
+    pub write: Option<Write>,
 }
 
 /// What every apply of one sync shares.
@@ -63,6 +65,7 @@ impl Context<'_> {
             action: Action::Failed { error },
             entry: None,
             memory: None,
+            write: None,
         };
         let Some(resolved) = &planned.resolved else {
             return failed("kind not served".into());
@@ -97,7 +100,8 @@ impl Context<'_> {
             let created = only_manager(&answer.object, self.manager());
             let action =
                 if created { Action::Created } else { configured(answer.overrode.clone()) };
-            return Ok(self.outcome(planned, action, &answer.object, &ignore));
+            let outcome = self.outcome(planned, action, &answer.object, &ignore);
+            return Ok(self.written(outcome, resolved, None, &answer.object));
         };
         if let Some(remembered) = remembered
             && decide::is_unchanged(remembered, manifest, live, &ignore)
@@ -107,6 +111,7 @@ impl Context<'_> {
                 action: Action::Unchanged,
                 entry: Some(self.entry(planned, live, false)),
                 memory: Some(remembered.clone()),
+                write: None,
             });
         }
         let body = decide::for_update(manifest, live, &ignore);
@@ -126,11 +131,32 @@ impl Context<'_> {
             }
         }
         let answer = self.request(resolved, &body, false).await?;
-        let action = match resource_version(&answer.object) == resource_version(live) {
-            true => Action::Unchanged,
-            false => configured(answer.overrode.clone()),
-        };
-        Ok(self.outcome(planned, action, &answer.object, &ignore))
+        let before = resource_version(live);
+        if resource_version(&answer.object) == before {
+            return Ok(self.outcome(planned, Action::Unchanged, &answer.object, &ignore));
+        }
+        let outcome =
+            self.outcome(planned, configured(answer.overrode.clone()), &answer.object, &ignore);
+        Ok(self.written(outcome, resolved, before, &answer.object))
+    }
+
+    /// Adds the write to an outcome (none for a dry run).
+    fn written(
+        &self,
+        mut outcome: Outcome,
+        resolved: &Resolved,
+        before: Option<&str>,
+        answer: &Value,
+    ) -> Outcome {
+        if !self.dry_run {
+            outcome.write = Some(Write {
+                resolved: resolved.clone(),
+                key: outcome.key.clone(),
+                before: before.map(String::from),
+                after: resource_version(answer).map(String::from),
+            });
+        }
+        outcome
     }
 
     async fn apply_request(
@@ -177,6 +203,7 @@ impl Context<'_> {
             entry: Some(self.entry(planned, answer, created)),
             action,
             memory,
+            write: None,
         }
     }
 

@@ -35,6 +35,19 @@ pub enum Lookup {
     Unknown,
 }
 
+/// A write this process made, for [`LiveCache::caught_up`].
+#[derive(Debug, Clone)]
+pub struct Write {
+    /// The object's kind.
+    pub resolved: Resolved,
+    /// The object.
+    pub key: ObjectKey,
+    /// Its resourceVersion before the write (`None`: it did not exist).
+    pub before: Option<String>,
+    /// Its resourceVersion after (`None`: deleted).
+    pub after: Option<String>,
+}
+
 /// What the watches saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveEvent {
@@ -159,6 +172,35 @@ impl LiveCache {
         match watched.store.get(&reference) {
             Some(object) => Lookup::Present(object),
             None => Lookup::Absent,
+        }
+    }
+
+    /// Waits until the cache reflects writes this process made (or `deadline` passes), so that
+    /// what is read next — by a wait for health, or the next sync — is not older than them.
+    /// Kinds not in sync are not waited for: their lookups go to the server anyway.
+    pub async fn caught_up(&self, writes: &[Write], deadline: Instant) -> bool {
+        let mut ticks = self.inner.ticks.subscribe();
+        loop {
+            ticks.borrow_and_update();
+            if writes.iter().all(|w| self.reflects(w)) {
+                return true;
+            }
+            if !matches!(tokio::time::timeout_at(deadline, ticks.changed()).await, Ok(Ok(()))) {
+                return false;
+            }
+        }
+    }
+
+    fn reflects(&self, write: &Write) -> bool {
+        let version = |o: &DynamicObject| o.metadata.resource_version.clone();
+        match self.get(&write.resolved, &write.key.namespace, &write.key.name) {
+            Lookup::Unknown => true,
+            Lookup::Absent => write.after.is_none(),
+            // The object moved past the version before the write: it is the write's, or newer.
+            Lookup::Present(object) => {
+                write.after.is_some()
+                    && (version(&object) == write.after || version(&object) != write.before)
+            }
         }
     }
 

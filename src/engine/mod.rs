@@ -25,7 +25,7 @@ pub mod requests;
 pub mod sync;
 pub mod wait;
 
-pub use cache::{LiveCache, LiveEvent, Lookup};
+pub use cache::{LiveCache, LiveEvent, Lookup, Write};
 pub use change::{Action, Change, ChangeSet, Counts};
 pub use discovery::{DiscoveryError, Resolved, Resources};
 pub use health::{Health, HealthStatus, ObjectHealth};

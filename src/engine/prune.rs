@@ -13,13 +13,16 @@
 use super::change::Action;
 use super::inventory::{Inventory, InventoryEntry};
 use super::requests::RequestError;
-use super::{Engine, Resolved};
+use super::{Engine, Resolved, Write};
 use crate::render::{APP, Stage, TRACKING};
 use futures::StreamExt;
 use serde_json::Value;
 
 /// The annotation that keeps an object from ever being pruned.
 pub const PRUNE: &str = "cetus.dev/prune";
+
+/// One candidate's action, and the delete it made.
+type Pruned = (Action, Option<Write>);
 
 /// What every delete of one prune shares.
 pub struct Context<'a> {
@@ -33,37 +36,41 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// Prunes `candidates` (inventory entries the render no longer has), in reverse stage
-    /// order; returns each candidate's action, leaving out objects already gone.
+    /// order; returns each candidate's action (leaving out objects already gone) and the
+    /// deletes made.
     pub async fn prune_all<'e>(
         &self,
         candidates: &[&'e InventoryEntry],
-    ) -> Vec<(&'e InventoryEntry, Action)> {
+    ) -> (Vec<(&'e InventoryEntry, Action)>, Vec<Write>) {
         let mut stages: Vec<Stage> = candidates.iter().map(|e| stage(e)).collect();
         stages.sort();
         stages.dedup();
         let mut done = Vec::new();
+        let mut writes = Vec::new();
         for current in stages.into_iter().rev() {
             let group: Vec<&InventoryEntry> =
                 candidates.iter().copied().filter(|e| stage(e) == current).collect();
-            let mut outcomes: Vec<(usize, Option<Action>)> =
+            let mut outcomes: Vec<(usize, Option<Pruned>)> =
                 futures::stream::iter(group.iter().enumerate())
                     .map(|(i, entry)| async move { (i, self.prune(entry).await) })
                     .buffer_unordered(self.engine.concurrency())
                     .collect()
                     .await;
             outcomes.sort_by_key(|(i, _)| *i);
-            for (i, action) in outcomes {
-                if let Some(action) = action {
+            for (i, outcome) in outcomes {
+                if let Some((action, write)) = outcome {
                     done.push((group[i], action));
+                    writes.extend(write);
                 }
             }
         }
-        done
+        (done, writes)
     }
 
     /// Prunes one object; `None` if it is already gone.
-    async fn prune(&self, entry: &InventoryEntry) -> Option<Action> {
-        let skipped = |reason: String| Some(Action::Skipped { reason });
+    async fn prune(&self, entry: &InventoryEntry) -> Option<Pruned> {
+        let skipped = |reason: String| Some((Action::Skipped { reason }, None));
+        let failed = |error: String| Some((Action::Failed { error }, None));
         let Some(resolved) = self.engine.resources().resolve(&entry.api_version(), &entry.kind)
         else {
             return skipped(format!("{} is no longer served", entry.api_version()));
@@ -71,18 +78,27 @@ impl Context<'_> {
         let live = match self.engine.live(&resolved, &entry.key()).await {
             Ok(Some(live)) => live,
             Ok(None) => return None,
-            Err(e) => return Some(Action::Failed { error: format!("read failed: {}", e.chain()) }),
+            Err(e) => return failed(format!("read failed: {}", e.chain())),
         };
         if let Some(reason) = refusal(self.app, entry, &live) {
             return skipped(reason);
         }
         if self.dry_run {
-            return Some(Action::Pruned);
+            return Some((Action::Pruned, None));
         }
         let uid = live.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
         match self.engine.requests().delete(&resolved, &entry.namespace, &entry.name, uid).await {
-            Ok(_) => Some(Action::Pruned),
-            Err(e) => Some(Action::Failed { error: format!("delete failed: {}", e.chain()) }),
+            Ok(_) => {
+                let before = live.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+                let write = Write {
+                    resolved,
+                    key: entry.key(),
+                    before: before.map(String::from),
+                    after: None,
+                };
+                Some((Action::Pruned, Some(write)))
+            }
+            Err(e) => failed(format!("delete failed: {}", e.chain())),
         }
     }
 }

@@ -22,7 +22,7 @@ use super::inventory::{AppliedMemory, Inventory, InventoryEntry};
 use super::plan::{self, Planned, UnknownKind};
 use super::requests::RequestError;
 use super::wait::{Verdict, Waiter};
-use super::{Engine, Resolved, apply, prune};
+use super::{Engine, Resolved, Write, apply, prune};
 use crate::render::{Object, ObjectKey, Stage};
 use serde_json::Value;
 use std::sync::Arc;
@@ -312,7 +312,9 @@ impl Run<'_, '_> {
         };
         let outcomes = context.apply_all(group).await;
         let mut failed = Vec::new();
+        let mut writes = Vec::new();
         for outcome in outcomes {
+            writes.extend(outcome.write);
             if let Action::Failed { error } = &outcome.action {
                 failed.push(format!("{}: {error}", outcome.key));
             }
@@ -324,7 +326,17 @@ impl Run<'_, '_> {
             }
             self.changes.push(outcome.key, outcome.action);
         }
+        self.catch_up(&writes).await;
         if failed.is_empty() { Ok(()) } else { Err(SyncError::Apply { stage, failed }) }
+    }
+
+    /// Lets the cache see this sync's writes before anything reads it again: a wait for
+    /// health must not judge the version before the write.
+    async fn catch_up(&self, writes: &[Write]) {
+        let deadline = Instant::now() + super::cache::SYNC_WAIT;
+        if !writes.is_empty() && !self.engine.cache().caught_up(writes, deadline).await {
+            tracing::warn!("the watch cache has not seen this sync's writes yet");
+        }
     }
 
     /// The waits some stages need before the next can start.
@@ -358,7 +370,8 @@ impl Run<'_, '_> {
             app: self.request.app,
             dry_run: self.options.dry_run,
         };
-        let outcomes = context.prune_all(&candidates).await;
+        let (outcomes, writes) = context.prune_all(&candidates).await;
+        self.catch_up(&writes).await;
         let mut failed = Vec::new();
         for (entry, action) in outcomes {
             if let Action::Failed { error } = &action {
