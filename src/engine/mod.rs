@@ -5,6 +5,7 @@
 //! did as data; it does not read git, render, or keep history (`src/store` keeps inventories
 //! and what the engine remembers between syncs).
 
+pub mod diff;
 pub mod health;
 pub mod inventory;
 
