@@ -93,7 +93,7 @@ impl Context<'_> {
         live: Option<&Value>,
     ) -> Result<Outcome, String> {
         let manifest = &planned.manifest;
-        let ignore = decide::ignored_fields(manifest);
+        let ignore = super::diff::ignored_fields(manifest);
         let remembered = self.memory.get(&planned.key);
         let Some(live) = live else {
             let answer = self.apply_request(resolved, manifest).await?;

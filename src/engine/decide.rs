@@ -12,6 +12,8 @@
 //! Cetus neither fights the other manager nor, by dropping the field from its apply, makes the
 //! server reset it (as Argo CD's `RespectIgnoreDifferences` does). Everything here is pure.
 
+#[cfg(test)]
+use super::diff::ignored_fields;
 use super::inventory::Applied;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -92,17 +94,6 @@ fn strip_volatile(object: &Value) -> Value {
         }
     }
     object
-}
-
-/// The `cetus.dev/ignore-fields` pointers of a manifest (comma-separated).
-pub fn ignored_fields(manifest: &Value) -> Vec<String> {
-    manifest
-        .pointer("/metadata/annotations/cetus.dev~1ignore-fields")
-        .and_then(Value::as_str)
-        .map(|list| {
-            list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect()
-        })
-        .unwrap_or_default()
 }
 
 fn unescape(segment: &str) -> String {

@@ -16,6 +16,7 @@ pub mod apply;
 pub mod cache;
 pub mod change;
 pub mod decide;
+pub mod diff;
 pub mod discovery;
 pub mod health;
 pub mod inventory;

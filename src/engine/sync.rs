@@ -447,10 +447,7 @@ impl Engine {
         let mut healths = Vec::with_capacity(objects.len());
         for (api_version, key) in objects {
             let health = match self.resources().resolve(api_version, &key.kind) {
-                None => health::Health {
-                    status: HealthStatus::Missing,
-                    reason: "kind not served".into(),
-                },
+                None => health::Health::new(HealthStatus::Missing, "kind not served"),
                 Some(resolved) => match self.live(&resolved, key).await {
                     Ok(Some(object)) => health::assess(&object),
                     Ok(None) => {
