@@ -3,7 +3,9 @@
 //! its bad digests; and, shared by all apps, the rendered manifests of every digest a kept entry
 //! names, stored once. The daemon owns one; the one-shot CLI (`cetus sync --store DIR`) uses
 //! the same. The store decides nothing (which entry to roll back to, what is bad, when to trim
-//! are the daemon's calls): it makes them durable and keeps them consistent.
+//! are the daemon's calls): it makes them durable and keeps them consistent. It talks to
+//! neither git nor the cluster; a lost store is rebuilt by the engine from the cluster's labels
+//! (an app without an inventory here).
 //!
 //! **Ownership.** One process owns a store: sled locks its directory, and [`Store::open`]
 //! fails at once with [`StoreError::InUse`] when another process holds it. A [`Store`] is a

@@ -145,7 +145,11 @@ impl Store {
                 running.remove(key.as_ref())?;
                 Ok(())
             }))?;
-            tracing::warn!(app, entry = id, "sync interrupted by the last shutdown: {INTERRUPTED}");
+            tracing::warn!(
+                app,
+                entry = id,
+                "a sync left running by a killed process: {INTERRUPTED}"
+            );
             recovered.push((app, id));
         }
         if !recovered.is_empty() {

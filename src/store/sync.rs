@@ -119,7 +119,8 @@ impl Store {
     /// In one transaction, then fsynced: the entry's outcome, health, counts, error and end;
     /// and, each when given, the app's inventory, applied memory and current entry (`None`
     /// keeps what is stored). Then, when the store has a history limit, the app is trimmed to
-    /// it ([`Store::trim`]).
+    /// it ([`Store::trim`]); a trim that fails is logged, not returned, since the finish itself
+    /// is committed.
     ///
     /// Fails with [`StoreError::UnknownEntry`] for an entry that does not exist,
     /// [`StoreError::NotRunning`] for one already finished (or recovered as interrupted), and
@@ -179,8 +180,12 @@ impl Store {
             }))?;
         drop(write);
         self.flush()?;
-        if let Some(limit) = self.inner.options.history_limit {
-            self.trim(app, limit)?;
+        if let Some(limit) = self.inner.options.history_limit
+            && let Err(error) = self.trim(app, limit)
+        {
+            // The finish is committed: failing the call now would tell the caller otherwise.
+            // Trimming is housekeeping, retried by the next finish.
+            tracing::warn!(app, error = &error as &dyn std::error::Error, "history not trimmed");
         }
         self.with_pin(app, entry)
     }
