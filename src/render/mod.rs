@@ -65,7 +65,7 @@ impl Default for RenderInput<'_> {
 }
 
 /// A `git` dependency as it was resolved for a render.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResolvedDependency {
     /// The dependency's key in `dependencies`, prefixed by its parents' (`db`, `db.cache`).
     pub name: String,
