@@ -4,9 +4,14 @@
 //! bad input, 2 for usage errors (clap's own) and failures to run at all, so scripts and CI
 //! can tell them apart. This layer is the only place that prints.
 
+mod cluster;
+mod diff;
+mod progress;
 mod render;
 mod sandbox;
 mod set_image;
+mod store_state;
+mod sync;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -26,6 +31,10 @@ pub struct Cli {
 pub enum Command {
     /// Render apps to Kubernetes manifests.
     Render(render::Args),
+    /// Show what a sync would change in the cluster (exit 0: nothing, 1: differences, 2: error).
+    Diff(diff::Args),
+    /// Make the cluster match the rendered apps.
+    Sync(sync::Args),
     /// Point an image at a new tag in cetus.yaml files, keeping their layout.
     SetImage(set_image::Args),
     /// Run the sandbox Kubernetes API server (for tests and the quickstart).
@@ -73,6 +82,12 @@ impl Failure {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Render(args) => render::run(args),
+        Command::Diff(args) => match diff::run(args) {
+            Ok(false) => Ok(()),
+            Ok(true) => return ExitCode::from(1),
+            Err(failure) => Err(Failure { code: 2, ..failure }),
+        },
+        Command::Sync(args) => sync::run(args),
         Command::SetImage(args) => set_image::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };
@@ -100,4 +115,43 @@ pub fn cache_dir() -> PathBuf {
 /// The repository a path belongs to: the nearest ancestor holding `.git`, else the path.
 pub fn repo_root(dir: &Path) -> PathBuf {
     dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(dir).to_path_buf()
+}
+
+/// A Go-style duration (`90s`, `5m`, `1h30m`), as kubectl's flags take them.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    cetus_sandbox::parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// The async runtime of the commands that talk to a cluster.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::io(format!("cannot start the async runtime: {e}")))
+}
+
+/// Opens a store directory (creating it), or says why not.
+fn open_store(dir: &Path) -> Result<crate::store::Store, Failure> {
+    crate::store::Store::open(dir).map_err(|e| Failure::io(cluster::chain(&e)))
+}
+
+/// The commit checked out where `dir` is, for history.
+struct HeadCommit {
+    id: String,
+    author: String,
+    subject: String,
+}
+
+/// `HEAD` of the git repository `dir` is in, if it is in one.
+fn commit_of(dir: &Path) -> Option<HeadCommit> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    let author = commit.author();
+    Some(HeadCommit {
+        id: commit.id().to_string(),
+        author: format!(
+            "{} <{}>",
+            author.name().unwrap_or_default(),
+            author.email().unwrap_or_default()
+        ),
+        subject: commit.summary().ok().flatten().unwrap_or_default().to_string(),
+    })
 }

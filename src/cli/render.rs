@@ -4,12 +4,12 @@
 //! prints the manifests. Invalid input prints every problem on stderr and nothing on stdout.
 
 use super::{Failure, Format, repo_root};
-use crate::render::{RenderInput, StdinReader, find_apps, render};
+use crate::render::{RenderInput, Rendered, StdinReader, find_apps, render};
 use crate::source::LocalTree;
 use crate::source::git::{DependencyOptions, GitDependencies};
 use serde_json::Value;
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Arguments of `cetus render`.
@@ -41,43 +41,10 @@ fn parse_set(arg: &str) -> Result<(String, Value), String> {
 
 /// Runs `cetus render`.
 pub fn run(args: Args) -> Result<(), Failure> {
-    let dir = args
-        .dir
-        .canonicalize()
-        .map_err(|e| Failure::input(format!("{}: {e}", args.dir.display())))?;
-    let root = repo_root(&dir);
-    let tree =
-        LocalTree::new(&root).map_err(|e| Failure::input(format!("{}: {e}", root.display())))?;
-    let relative = dir.strip_prefix(tree.root()).unwrap_or(&dir).to_string_lossy().into_owned();
-    let apps = find_apps(&tree, &relative).map_err(|e| Failure::input(e.to_string()))?;
-    let apps = if apps.contains(&relative) { vec![relative] } else { apps };
-    if apps.is_empty() {
-        return Err(Failure::input(format!("{}: no cetus.yaml here or below", args.dir.display())));
-    }
-    // Fetched only if an app has `git` dependencies.
-    let git = GitDependencies::new(super::cache_dir().join("git"), DependencyOptions::default());
-    let input = RenderInput {
-        profile: args.profile.clone(),
-        sets: args.sets,
-        stdin: Some(stdin_reader()),
-        fetcher: Some(&git),
-        ..RenderInput::default()
-    };
-    let mut objects = Vec::new();
-    let mut errors = Vec::new();
-    for app in &apps {
-        match render(&tree, app, &input) {
-            Ok(Some(rendered)) => objects.extend(rendered.objects.into_iter().map(|o| o.value)),
-            Ok(None) => eprintln!(
-                "note: {app}: no profile `{}`; the app is not deployed there",
-                args.profile.as_deref().unwrap_or_default()
-            ),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Failure::input(errors.join("\n")));
-    }
+    let objects: Vec<Value> = render_dir(&args.dir, args.profile.as_deref(), args.sets)?
+        .into_iter()
+        .flat_map(|rendered| rendered.objects.into_iter().map(|o| o.value))
+        .collect();
     let text = match args.output {
         Format::Yaml => objects
             .iter()
@@ -89,6 +56,50 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     };
     std::io::stdout().write_all(text.as_bytes()).map_err(|e| Failure::io(e.to_string()))
+}
+
+/// Renders the app in `dir`, or every app below it, for `profile`. An app without that
+/// profile is left out with a note on stderr; any invalid app fails the whole call (exit 1),
+/// every problem listed.
+pub fn render_dir(
+    dir: &Path,
+    profile: Option<&str>,
+    sets: Vec<(String, Value)>,
+) -> Result<Vec<Rendered>, Failure> {
+    let canonical =
+        dir.canonicalize().map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+    let root = repo_root(&canonical);
+    let tree =
+        LocalTree::new(&root).map_err(|e| Failure::input(format!("{}: {e}", root.display())))?;
+    let relative =
+        canonical.strip_prefix(tree.root()).unwrap_or(&canonical).to_string_lossy().into_owned();
+    let apps = find_apps(&tree, &relative).map_err(|e| Failure::input(e.to_string()))?;
+    let apps = if apps.contains(&relative) { vec![relative] } else { apps };
+    if apps.is_empty() {
+        return Err(Failure::input(format!("{}: no cetus.yaml here or below", dir.display())));
+    }
+    // Fetched only if an app has `git` dependencies.
+    let git = GitDependencies::new(super::cache_dir().join("git"), DependencyOptions::default());
+    let input = RenderInput {
+        profile: profile.map(String::from),
+        sets,
+        stdin: Some(stdin_reader()),
+        fetcher: Some(&git),
+        ..RenderInput::default()
+    };
+    let mut rendered = Vec::new();
+    let mut errors = Vec::new();
+    for app in &apps {
+        match render(&tree, app, &input) {
+            Ok(Some(one)) => rendered.push(one),
+            Ok(None) => eprintln!(
+                "note: {app}: no profile `{}`; the app is not deployed there",
+                profile.unwrap_or_default()
+            ),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() { Ok(rendered) } else { Err(Failure::input(errors.join("\n"))) }
 }
 
 /// Reads standard input once, on first use; refuses a terminal (a var needs piped input).

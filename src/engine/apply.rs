@@ -159,12 +159,23 @@ impl Context<'_> {
         outcome
     }
 
+    /// Applies an object that does not exist. A dry run of an object whose namespace does not
+    /// exist yet (it is created by this same sync) cannot be asked of the server; it would be
+    /// created as rendered.
     async fn apply_request(
         &self,
         resolved: &Resolved,
         manifest: &Value,
     ) -> Result<ApplyAnswer, String> {
-        self.request(resolved, manifest, self.dry_run).await
+        if !self.dry_run {
+            return self.request(resolved, manifest, false).await;
+        }
+        match self.engine.requests().apply(resolved, manifest, true).await {
+            Err(e) if e.is_missing_namespace() => {
+                Ok(ApplyAnswer { object: manifest.clone(), overrode: Vec::new() })
+            }
+            other => other.map_err(|e| format!("dry-run apply failed: {}", e.chain())),
+        }
     }
 
     async fn request(
@@ -210,15 +221,10 @@ impl Context<'_> {
     fn entry(&self, planned: &Planned, object: &Value, created_now: bool) -> InventoryEntry {
         let created_before =
             self.previous.entries.iter().any(|e| e.created && e.key() == planned.key);
-        let version = planned.api_version.rsplit('/').next().unwrap_or_default().to_string();
         InventoryEntry {
-            group: planned.key.group.clone(),
-            version,
-            kind: planned.key.kind.clone(),
-            namespace: planned.key.namespace.clone(),
-            name: planned.key.name.clone(),
             uid: object.pointer("/metadata/uid").and_then(Value::as_str).map(String::from),
             created: created_now || created_before,
+            ..InventoryEntry::of(&planned.manifest)
         }
     }
 }

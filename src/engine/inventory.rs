@@ -33,6 +33,21 @@ pub struct InventoryEntry {
 }
 
 impl InventoryEntry {
+    /// The entry of a manifest, with no uid and not created (yet).
+    pub fn of(manifest: &serde_json::Value) -> InventoryEntry {
+        let key = ObjectKey::of(manifest);
+        let api_version = manifest.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
+        InventoryEntry {
+            version: api_version.rsplit('/').next().unwrap_or_default().to_string(),
+            group: key.group,
+            kind: key.kind,
+            namespace: key.namespace,
+            name: key.name,
+            uid: None,
+            created: false,
+        }
+    }
+
     /// The object's identity, as the renderer keys it.
     pub fn key(&self) -> ObjectKey {
         ObjectKey {

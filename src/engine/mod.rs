@@ -21,6 +21,7 @@ pub mod discovery;
 pub mod health;
 pub mod inventory;
 pub mod plan;
+pub mod preview;
 pub mod prune;
 pub mod requests;
 pub mod sync;

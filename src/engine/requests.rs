@@ -91,6 +91,11 @@ impl RequestError {
         matches!(self, RequestError::Status { code: 404, .. })
     }
 
+    /// Whether the server said the object's namespace does not exist.
+    pub fn is_missing_namespace(&self) -> bool {
+        matches!(self, RequestError::Status { code: 404, message, .. } if message.starts_with("namespaces \""))
+    }
+
     /// The whole chain, for a change set line (`request failed: ...: connection refused`).
     pub fn chain(&self) -> String {
         let mut text = self.to_string();

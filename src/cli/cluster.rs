@@ -1,0 +1,65 @@
+//! Connecting to a cluster as kubectl does: `--kubeconfig F`, else `KUBECONFIG` (several files
+//! merged), else `~/.kube/config`, else the in-cluster service account; `--context C` picks a
+//! context of the kubeconfig.
+
+use super::Failure;
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use std::path::PathBuf;
+
+/// The cluster flags shared by the commands that talk to one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file (else `KUBECONFIG`, else `~/.kube/config`, else in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (else its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// A client for the cluster these flags name.
+    pub async fn client(&self) -> Result<kube::Client, Failure> {
+        let options = KubeConfigOptions { context: self.context.clone(), ..Default::default() };
+        let config = match &self.kubeconfig {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path)
+                    .map_err(|e| Failure::io(format!("{}: {}", path.display(), chain(&e))))?;
+                kube::Config::from_custom_kubeconfig(kubeconfig, &options).await
+            }
+            None => kube::Config::from_kubeconfig(&options).await,
+        };
+        let config = match config {
+            Ok(config) => config,
+            // No kubeconfig anywhere: inside a pod, the service account is the way in.
+            Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))
+                if self.kubeconfig.is_none() && self.context.is_none() =>
+            {
+                kube::Config::incluster().map_err(|e| {
+                    Failure::io(format!(
+                        "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not in a cluster: {}",
+                        chain(&e)
+                    ))
+                })?
+            }
+            Err(e) => return Err(Failure::io(format!("kubeconfig: {}", chain(&e)))),
+        };
+        kube::Client::try_from(config)
+            .map_err(|e| Failure::io(format!("kube client: {}", chain(&e))))
+    }
+}
+
+/// An error and its causes, one after another.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,73 @@
+//! What `cetus sync --store` and `cetus diff --store` keep in a store: an app's inventory and
+//! the engine's memory of its objects, and a history entry per sync written as the daemon
+//! writes it (begin with the pending inventory, sync, finish), so a killed run loses nothing.
+
+use super::Failure;
+use super::cluster::chain;
+use crate::engine::{
+    AppliedMemory, Engine, Inventory, InventoryEntry, SyncOptions, SyncReport, SyncRequest,
+};
+use crate::render::Rendered;
+use crate::store::{Counts, Finish, NewEntry, Outcome, Store, Trigger};
+
+/// An app's inventory and memory as the store has them (empty without a store).
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// The last successful sync's inventory (`None`: rebuild it from the cluster).
+    pub inventory: Option<Inventory>,
+    /// What the engine remembers.
+    pub memory: AppliedMemory,
+}
+
+impl Kept {
+    /// Reads an app's state.
+    pub fn load(store: &Store, app: &str) -> Result<Kept, Failure> {
+        let io = |e: crate::store::StoreError| Failure::io(chain(&e));
+        Ok(Kept {
+            inventory: store.inventory(app).map_err(io)?,
+            memory: store.applied(app).map_err(io)?,
+        })
+    }
+}
+
+/// Syncs and records the sync in the store's history.
+pub async fn recorded(
+    store: &Store,
+    engine: &Engine,
+    app: &Rendered,
+    dir: &std::path::Path,
+    request: SyncRequest<'_>,
+    options: &SyncOptions,
+) -> Result<SyncReport, Failure> {
+    let io = |e: crate::store::StoreError| Failure::io(chain(&e));
+    let manifests: Vec<serde_json::Value> = app.objects.iter().map(|o| o.value.clone()).collect();
+    let creates =
+        Inventory::new(app.objects.iter().map(|o| InventoryEntry::of(&o.value)).collect());
+    let commit = super::commit_of(dir);
+    let entry = NewEntry {
+        commit: commit.as_ref().map(|c| c.id.clone()),
+        author: commit.as_ref().map(|c| c.author.clone()),
+        subject: commit.as_ref().map(|c| c.subject.clone()),
+        dependencies: app.dependencies.clone(),
+        digest: Some(app.digest.clone()),
+        ..NewEntry::new(Trigger::Cli)
+    };
+    let id = store.begin_sync(&app.app, entry, Some(&manifests), &creates).map_err(io)?;
+    let report = engine.sync(request, options).await;
+    let counts = report.changes.counts();
+    let finish = Finish {
+        health: report.health.as_ref().map(|h| h.status.to_string()),
+        counts: Counts {
+            applied: counts.applied as u64,
+            unchanged: counts.unchanged as u64,
+            pruned: counts.pruned as u64,
+        },
+        error: report.error.as_ref().map(ToString::to_string),
+        inventory: Some(report.inventory.clone()),
+        applied: Some(report.memory.clone()),
+        current: report.succeeded().then_some(id),
+        ..Finish::new(if report.succeeded() { Outcome::Succeeded } else { Outcome::Failed })
+    };
+    store.finish_sync(&app.app, id, finish).map_err(io)?;
+    Ok(report)
+}
