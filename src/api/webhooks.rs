@@ -35,6 +35,7 @@ mod payload;
 
 pub use metrics::{Outcome, Provider, WebhookMetrics};
 pub use payload::AuthError;
+pub(crate) use payload::token_matches;
 
 use crate::source::same_repo;
 use crate::source::trigger::{RepoTrigger, TriggerOrigin, TriggerSender};

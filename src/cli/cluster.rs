@@ -49,17 +49,7 @@ impl ClusterArgs {
     }
 }
 
-/// An error and its causes, one after another.
+/// An error and its causes (see [`crate::error_chain`]).
 pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+    crate::error_chain(error)
 }

@@ -14,7 +14,6 @@ use super::plan::Planned;
 use super::requests::ApplyAnswer;
 use super::{Engine, Resolved, Write};
 use crate::render::{ObjectKey, TRACKING};
-use futures::StreamExt;
 use serde_json::Value;
 
 /// What one object's apply did.
@@ -49,13 +48,8 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Applies a group, `concurrency` requests at a time; outcomes in the group's order.
     pub async fn apply_all(&self, group: &[&Planned]) -> Vec<Outcome> {
-        let mut outcomes: Vec<(usize, Outcome)> = futures::stream::iter(group.iter().enumerate())
-            .map(|(i, planned)| async move { (i, self.apply(planned).await) })
-            .buffer_unordered(self.engine.concurrency())
-            .collect()
-            .await;
-        outcomes.sort_by_key(|(i, _)| *i);
-        outcomes.into_iter().map(|(_, o)| o).collect()
+        let applies: Vec<_> = group.iter().map(|planned| self.apply(planned)).collect();
+        super::bounded(applies, self.engine.concurrency()).await
     }
 
     async fn apply(&self, planned: &Planned) -> Outcome {

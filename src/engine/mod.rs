@@ -37,6 +37,16 @@ pub use sync::{SyncError, SyncOptions, SyncReport, SyncRequest};
 
 use crate::render::APP;
 
+/// Runs `futures` at most `limit` at a time; the outputs come in the futures' order.
+///
+/// Takes a built list, not a lazy iterator: a stream holding a closure that borrows trips
+/// the compiler's higher-ranked lifetime check once the caller's future must be `Send`
+/// (rust-lang/rust#102211), which the daemon's spawned syncs need.
+pub(crate) async fn bounded<F: Future>(futures: Vec<F>, limit: usize) -> Vec<F::Output> {
+    use futures::StreamExt;
+    futures::stream::iter(futures).buffered(limit.max(1)).collect().await
+}
+
 /// How an engine behaves. `Default` is what the daemon and the CLI use.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {

@@ -11,7 +11,6 @@ use super::plan::{self, Planned};
 use super::sync::{SyncError, SyncRequest};
 use super::{Engine, Resolved, decide, prune};
 use crate::render::ObjectKey;
-use futures::StreamExt;
 use serde_json::Value;
 
 impl Engine {
@@ -39,17 +38,11 @@ impl Engine {
         let deadline = tokio::time::Instant::now() + super::cache::SYNC_WAIT;
         self.cache().wait_synced(&kinds, deadline).await;
 
-        let results: Vec<(usize, Result<Option<ObjectDiff>, String>)> =
-            futures::stream::iter(planned.iter().enumerate())
-                .map(|(i, item)| async move { (i, self.preview(item, request).await) })
-                .buffer_unordered(self.concurrency())
-                .collect()
-                .await;
-        let mut ordered: Vec<_> = results;
-        ordered.sort_by_key(|(i, _)| *i);
+        let previews: Vec<_> = planned.iter().map(|item| self.preview(item, request)).collect();
+        let results = super::bounded(previews, self.concurrency()).await;
         let mut diffs = Vec::new();
         let mut failed = Vec::new();
-        for (i, result) in ordered {
+        for (i, result) in results.into_iter().enumerate() {
             match result {
                 Ok(diff) => diffs.extend(diff),
                 Err(error) => failed.push(format!("{}: {error}", planned[i].key)),
@@ -122,5 +115,60 @@ impl Engine {
             }
         }
         diffs
+    }
+}
+
+impl Engine {
+    /// The objects of `request` that the cache and the memory cannot show to be in sync, and
+    /// the inventory's objects a prune would still delete: what a sync would have to look
+    /// at. Makes no request: kinds whose watch is not in sync count as out of sync. Empty
+    /// means a sync would change nothing, so the daemon can skip it (and its history entry).
+    pub fn out_of_sync(&self, request: SyncRequest<'_>) -> Vec<ObjectKey> {
+        let planned =
+            match plan::plan(request.objects, request.app, request.namespace, self.resources()) {
+                Ok(planned) => planned,
+                Err(unknown) => return unknown.into_iter().map(|u| u.key).collect(),
+            };
+        let mut out = Vec::new();
+        for item in &planned {
+            let Some(resolved) = &item.resolved else {
+                out.push(item.key.clone());
+                continue;
+            };
+            let in_sync = match self.cache().get(resolved, &item.key.namespace, &item.key.name) {
+                super::Lookup::Present(live) => {
+                    let live = super::requests::to_value((*live).clone());
+                    request.memory.get(&item.key).is_some_and(|remembered| {
+                        decide::is_unchanged(
+                            remembered,
+                            &item.manifest,
+                            &live,
+                            &ignored_fields(&item.manifest),
+                        )
+                    })
+                }
+                super::Lookup::Absent | super::Lookup::Unknown => false,
+            };
+            if !in_sync {
+                out.push(item.key.clone());
+            }
+        }
+        let keep: std::collections::HashSet<&ObjectKey> = planned.iter().map(|p| &p.key).collect();
+        for entry in request.previous.map(|p| p.entries.as_slice()).unwrap_or_default() {
+            if keep.contains(&entry.key()) {
+                continue;
+            }
+            let lingering = match self.resources().resolve(&entry.api_version(), &entry.kind) {
+                Some(resolved) => !matches!(
+                    self.cache().get(&resolved, &entry.namespace, &entry.name),
+                    super::Lookup::Absent
+                ),
+                None => false,
+            };
+            if lingering {
+                out.push(entry.key());
+            }
+        }
+        out
     }
 }

@@ -15,7 +15,6 @@ use super::inventory::{Inventory, InventoryEntry};
 use super::requests::RequestError;
 use super::{Engine, Resolved, Write};
 use crate::render::{APP, Stage, TRACKING};
-use futures::StreamExt;
 use serde_json::Value;
 
 /// The annotation that keeps an object from ever being pruned.
@@ -50,14 +49,9 @@ impl Context<'_> {
         for current in stages.into_iter().rev() {
             let group: Vec<&InventoryEntry> =
                 candidates.iter().copied().filter(|e| stage(e) == current).collect();
-            let mut outcomes: Vec<(usize, Option<Pruned>)> =
-                futures::stream::iter(group.iter().enumerate())
-                    .map(|(i, entry)| async move { (i, self.prune(entry).await) })
-                    .buffer_unordered(self.engine.concurrency())
-                    .collect()
-                    .await;
-            outcomes.sort_by_key(|(i, _)| *i);
-            for (i, outcome) in outcomes {
+            let prunes: Vec<_> = group.iter().map(|entry| self.prune(entry)).collect();
+            let outcomes = super::bounded(prunes, self.engine.concurrency()).await;
+            for (i, outcome) in outcomes.into_iter().enumerate() {
                 if let Some((action, write)) = outcome {
                     done.push((group[i], action));
                     writes.extend(write);
@@ -146,17 +140,12 @@ fn stage(entry: &InventoryEntry) -> Stage {
 pub async fn rebuild(engine: &Engine, app: &str) -> Result<Inventory, RequestError> {
     let selector = format!("{APP}={app}");
     let kinds = engine.resources().listable();
-    let lists: Vec<(Resolved, Result<Vec<Value>, RequestError>)> = futures::stream::iter(kinds)
-        .map(|kind| {
-            let selector = selector.clone();
-            async move {
-                let listed = engine.requests().list(&kind, &selector).await;
-                (kind, listed)
-            }
-        })
-        .buffer_unordered(engine.concurrency())
-        .collect()
-        .await;
+    let lists: Vec<_> = kinds
+        .iter()
+        .map(|kind| async { (kind.clone(), engine.requests().list(kind, &selector).await) })
+        .collect();
+    let lists: Vec<(Resolved, Result<Vec<Value>, RequestError>)> =
+        super::bounded(lists, engine.concurrency()).await;
     let mut entries = Vec::new();
     for (kind, listed) in lists {
         let objects = match listed {

@@ -462,6 +462,30 @@ impl Engine {
         AppHealth { status, objects: healths }
     }
 
+    /// The health of objects given as (`apiVersion`, key), from the cache alone: no request.
+    /// An object of a kind not watched (or not in sync) reads as Progressing, `not observed
+    /// yet`. For status pages and metrics, which must not wait on the API server.
+    pub fn cached_health(&self, objects: &[(String, ObjectKey)]) -> AppHealth {
+        let mut healths = Vec::with_capacity(objects.len());
+        for (api_version, key) in objects {
+            let health = match self.resources().resolve(api_version, &key.kind) {
+                None => health::Health::new(HealthStatus::Missing, "kind not served"),
+                Some(resolved) => match self.cache().get(&resolved, &key.namespace, &key.name) {
+                    super::Lookup::Present(object) => {
+                        health::assess(&super::requests::to_value((*object).clone()))
+                    }
+                    super::Lookup::Absent => health::Health::missing(),
+                    super::Lookup::Unknown => {
+                        health::Health::new(HealthStatus::Progressing, "not observed yet")
+                    }
+                },
+            };
+            healths.push(ObjectHealth { key: key.clone(), health });
+        }
+        let status = health::worst(healths.iter().map(|h| &h.health.status));
+        AppHealth { status, objects: healths }
+    }
+
     /// The live object: from the cache when it is in sync, else from the server.
     pub async fn live(
         &self,

@@ -63,10 +63,10 @@ pub fn verify(
     mac.verify_slice(&signature).map_err(|_| AuthError::Mismatch(name))
 }
 
-/// GitLab sends the secret itself. Both sides are HMAC'd under one fixed key so that the
-/// comparison runs over two equal-length tags in constant time, leaking neither the secret's
-/// length nor its prefix.
-fn token_matches(secret: &[u8], given: &[u8]) -> bool {
+/// Whether a token someone sent is the secret: GitLab's webhook token, the API's bearer token.
+/// Both sides are HMAC'd under one fixed key so that the comparison runs over two
+/// equal-length tags in constant time, leaking neither the secret's length nor its prefix.
+pub(crate) fn token_matches(secret: &[u8], given: &[u8]) -> bool {
     let tag = |data: &[u8]| {
         let mut mac = hmac(b"cetus gitlab token");
         mac.update(data);
