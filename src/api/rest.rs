@@ -149,7 +149,7 @@ fn refusal(api: &Api, headers: &HeaderMap) -> Option<Response> {
 fn accepted(
     api: &Api,
     headers: &HeaderMap,
-    act: impl FnOnce() -> Result<Value, Response>,
+    act: impl FnOnce() -> Result<Value, HandleError>,
 ) -> Response {
     if let Some(refused) = refusal(api, headers) {
         return refused;
