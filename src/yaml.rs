@@ -7,7 +7,8 @@
 //!
 //! Scalars resolve by the YAML 1.2 core schema: `yes`, `on` and `no` are strings, and only
 //! `true`/`false` are booleans. Anchors, aliases and `<<` merge keys are supported; duplicate
-//! keys and non-scalar keys are errors. The parser is `granit-parser`, through `serde-saphyr`
+//! keys and non-scalar keys are errors. What aliases may copy is capped ([`Limits`]), so a
+//! "billion laughs" document fails fast instead of eating memory. The parser is `granit-parser`, through `serde-saphyr`
 //! (the YAML stack kube-rs itself uses), so Cetus carries one YAML implementation.
 //!
 //! This module does not know what a cetus.yaml or a Kubernetes object is.
@@ -120,9 +121,33 @@ impl Document {
     }
 }
 
+/// Caps on what one parse builds.
+///
+/// serde-saphyr's own `Budget` guards its deserializer, which this module does not use (it
+/// builds values from parser events to keep spans), and its event pre-scan counts alias
+/// events, not what they copy: a billion-laughs document has under a hundred. So the cap is
+/// kept here, on the nodes aliases copy, which is what costs memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// The most nodes (scalars and collections) that aliases may copy in one source, all
+    /// aliases together: 100,000 by default.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_alias_nodes: 100_000 }
+    }
+}
+
 /// Parses a source that must hold at most one document (an empty source is `null`).
 pub fn parse_document(source: &str) -> Result<Document, YamlError> {
-    let mut docs = parse_stream(source)?;
+    parse_document_with(source, &Limits::default())
+}
+
+/// [`parse_document`] with the given limits.
+pub fn parse_document_with(source: &str, limits: &Limits) -> Result<Document, YamlError> {
+    let mut docs = parse_stream_with(source, limits)?;
     match docs.len() {
         0 => Ok(Document { value: Value::Null, ..Document::default() }),
         1 => Ok(docs.remove(0)),
@@ -138,7 +163,12 @@ pub fn parse_document(source: &str) -> Result<Document, YamlError> {
 
 /// Parses a multi-document stream; empty or `null` documents are skipped, as kubectl does.
 pub fn parse_stream(source: &str) -> Result<Vec<Document>, YamlError> {
-    let mut builder = Builder::new(source);
+    parse_stream_with(source, &Limits::default())
+}
+
+/// [`parse_stream`] with the given limits.
+pub fn parse_stream_with(source: &str, limits: &Limits) -> Result<Vec<Document>, YamlError> {
+    let mut builder = Builder::new(source, limits);
     for event in Parser::new_from_str(source) {
         let (event, span) = event.map_err(|e| YamlError {
             position: builder.position(e.marker()),
@@ -250,7 +280,11 @@ struct Builder<'s> {
     /// Byte offset of the start of each line, to turn markers into byte ranges.
     line_starts: Vec<usize>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values by id, with their size in nodes (what an alias of them copies).
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes copied by aliases so far, against `max_alias_nodes`.
+    alias_nodes: usize,
+    max_alias_nodes: usize,
     current: Document,
     documents: Vec<Document>,
 }
@@ -264,17 +298,28 @@ enum Frame {
         /// The key waiting for its value: its text, span, and whether it is `<<`.
         key: Option<(String, Span, bool)>,
         merges: Vec<Value>,
+        /// Nodes in it so far, itself included.
+        nodes: usize,
     },
     Sequence {
         items: Vec<Value>,
         pointer: String,
         span: Span,
         anchor: usize,
+        nodes: usize,
     },
 }
 
+impl Frame {
+    fn nodes(&mut self) -> &mut usize {
+        match self {
+            Frame::Mapping { nodes, .. } | Frame::Sequence { nodes, .. } => nodes,
+        }
+    }
+}
+
 impl<'s> Builder<'s> {
-    fn new(source: &'s str) -> Self {
+    fn new(source: &'s str, limits: &Limits) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         Self {
@@ -282,6 +327,8 @@ impl<'s> Builder<'s> {
             line_starts,
             stack: Vec::new(),
             anchors: HashMap::new(),
+            alias_nodes: 0,
+            max_alias_nodes: limits.max_alias_nodes,
             current: Document::default(),
             documents: Vec::new(),
         }
@@ -348,17 +395,31 @@ impl<'s> Builder<'s> {
                 let value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|message| self.error(&span, message))?;
                 if anchor != 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), 1));
                 }
-                self.node(value, span)
+                self.node(value, span, 1)
             }
             Event::Alias(id) => {
                 let span = self.span(&raw, None);
                 if self.reading_key() {
                     return Err(self.error(&span, "an alias cannot be a mapping key"));
                 }
-                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
-                self.node(value, span)
+                // The parser knows the anchor; only one still open (an alias inside the
+                // collection it names) is missing here.
+                let Some((value, nodes)) = self.anchors.get(&id) else {
+                    return Err(self.error(&span, "an alias cannot refer to a collection it is in"));
+                };
+                let nodes = *nodes;
+                self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+                if self.alias_nodes > self.max_alias_nodes {
+                    let message = format!(
+                        "aliases copy more than {} nodes, the most one file may expand to",
+                        self.max_alias_nodes
+                    );
+                    return Err(self.error(&span, message));
+                }
+                let value = value.clone();
+                self.node(value, span, nodes)
             }
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                 let span = self.span(&raw, None);
@@ -368,9 +429,9 @@ impl<'s> Builder<'s> {
                 let pointer = self.child_pointer();
                 self.stack.push(if matches!(event, Event::MappingStart(..)) {
                     let (map, key, merges) = (Map::new(), None, Vec::new());
-                    Frame::Mapping { map, pointer, span, anchor, key, merges }
+                    Frame::Mapping { map, pointer, span, anchor, key, merges, nodes: 1 }
                 } else {
-                    Frame::Sequence { items: Vec::new(), pointer, span, anchor }
+                    Frame::Sequence { items: Vec::new(), pointer, span, anchor, nodes: 1 }
                 });
                 Ok(())
             }
@@ -411,8 +472,8 @@ impl<'s> Builder<'s> {
     /// Closes the top collection; `end` is where its closing event ends (after a flow `}`).
     fn end_collection(&mut self, end: usize) -> Result<(), YamlError> {
         let frame = self.stack.pop().expect("the parser balances collection events");
-        let (value, mut span, anchor) = match frame {
-            Frame::Mapping { mut map, span, anchor, merges, .. } => {
+        let (value, mut span, anchor, nodes) = match frame {
+            Frame::Mapping { mut map, span, anchor, merges, nodes, .. } => {
                 // Explicit keys win over merged ones, whatever their order (YAML merge keys).
                 for merged in merges {
                     if let Value::Object(entries) = merged {
@@ -421,20 +482,26 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
-                (Value::Object(map), span, anchor)
+                (Value::Object(map), span, anchor, nodes)
             }
-            Frame::Sequence { items, span, anchor, .. } => (Value::Array(items), span, anchor),
+            Frame::Sequence { items, span, anchor, nodes, .. } => {
+                (Value::Array(items), span, anchor, nodes)
+            }
         };
         span.bytes.end = span.bytes.end.max(end);
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), nodes));
         }
-        self.node(value, span)
+        self.node(value, span, nodes)
     }
 
-    /// Attaches a finished node to its parent (or makes it the document).
-    fn node(&mut self, value: Value, span: Span) -> Result<(), YamlError> {
+    /// Attaches a finished node of `nodes` nodes to its parent (or makes it the document).
+    fn node(&mut self, value: Value, span: Span, nodes: usize) -> Result<(), YamlError> {
         let pointer = self.child_pointer();
+        if let Some(parent) = self.stack.last_mut() {
+            let count = parent.nodes();
+            *count = count.saturating_add(nodes);
+        }
         match self.stack.last_mut() {
             None => {
                 self.current.nodes.push(NodeSpans { pointer, value: span, key: None });
@@ -661,6 +728,46 @@ mod tests {
         let doc = parse_document("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\nd: *b\n").unwrap();
         assert_eq!(doc.value["c"], json!({"x": 1, "y": 3}));
         assert_eq!(doc.value["d"], json!({"x": 1, "y": 2}));
+    }
+
+    /// Nine levels of nine aliases each: 9^9 (387 million) strings once expanded.
+    fn billion_laughs() -> String {
+        let mut doc = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..=9 {
+            let p = i - 1;
+            doc.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{p}"); 9].join(", ")));
+        }
+        doc
+    }
+
+    #[test]
+    fn a_billion_laughs_fails_at_the_alias_that_crosses_the_cap() {
+        let err = parse_document(&billion_laughs()).unwrap_err();
+        // a4 is 66,430 nodes; a1 to a4 copied 74,718 between them, so the first alias in a5
+        // (line 6) crosses 100,000.
+        assert_eq!(
+            err.to_string(),
+            "6:10: aliases copy more than 100000 nodes, the most one file may expand to"
+        );
+    }
+
+    #[test]
+    fn aliases_within_the_cap_parse() {
+        let limits = Limits { max_alias_nodes: 5 };
+        // `*b` copies 2 nodes (the map and its value; keys are not nodes), twice: 4.
+        let doc = parse_document_with("b: &b {x: 1}\nc: *b\nd: *b\n", &limits).unwrap();
+        assert_eq!(doc.value["d"], json!({"x": 1}));
+        let err = parse_document_with("b: &b {x: 1}\nc: *b\nd: *b\ne: *b\n", &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "4:4: aliases copy more than 5 nodes, the most one file may expand to"
+        );
+    }
+
+    #[test]
+    fn an_alias_inside_its_own_anchor_is_an_error() {
+        let err = parse_document("a: &x [1, *x]\n").unwrap_err();
+        assert_eq!(err.to_string(), "1:11: an alias cannot refer to a collection it is in");
     }
 
     #[test]

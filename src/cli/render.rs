@@ -49,7 +49,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let tree =
         LocalTree::new(&root).map_err(|e| Failure::input(format!("{}: {e}", root.display())))?;
     let relative = dir.strip_prefix(tree.root()).unwrap_or(&dir).to_string_lossy().into_owned();
-    let apps = find_apps(&tree, &relative).map_err(|e| Failure::input(e.to_string()))?;
+    let apps = find_apps(&tree, &relative)
+        .map_err(|e| Failure::input(format!("{:#}", anyhow::Error::new(e))))?;
     let apps = if apps.contains(&relative) { vec![relative] } else { apps };
     if apps.is_empty() {
         return Err(Failure::input(format!("{}: no cetus.yaml here or below", args.dir.display())));
