@@ -10,6 +10,7 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod pointer;
 pub mod render;
 pub mod source;
 pub mod spec;

@@ -8,10 +8,13 @@
 //! Scalars resolve by the YAML 1.2 core schema: `yes`, `on` and `no` are strings, and only
 //! `true`/`false` are booleans. Anchors, aliases and `<<` merge keys are supported; duplicate
 //! keys and non-scalar keys are errors. What aliases may copy is capped ([`Limits`]), so a
-//! "billion laughs" document fails fast instead of eating memory. The parser is `granit-parser`, through `serde-saphyr`
-//! (the YAML stack kube-rs itself uses), so Cetus carries one YAML implementation.
+//! "billion laughs" document fails fast instead of eating memory. The parser is
+//! `granit-parser`, through `serde-saphyr` (the YAML stack kube-rs itself uses), so Cetus
+//! carries one YAML implementation.
 //!
-//! This module does not know what a cetus.yaml or a Kubernetes object is.
+//! This module does not know what a cetus.yaml or a Kubernetes object is. The syntax of the
+//! JSON pointers it records is [`crate::pointer`]'s; hashing values is the render's
+//! (`render::digest`).
 
 use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span as RawSpan, Tag};
@@ -259,21 +262,6 @@ pub fn encode_string(text: &str, preferred: Style) -> String {
     }
 }
 
-/// Escapes one JSON pointer segment (RFC 6901).
-pub fn escape_pointer_segment(segment: &str) -> std::borrow::Cow<'_, str> {
-    if segment.contains(['~', '/']) {
-        segment.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        segment.into()
-    }
-}
-
-/// Appends `/segment` (escaped) to a JSON pointer.
-pub fn push_pointer_segment(pointer: &mut String, segment: &str) {
-    pointer.push('/');
-    pointer.push_str(&escape_pointer_segment(segment));
-}
-
 /// Builds values from parser events, recording spans by JSON pointer.
 struct Builder<'s> {
     source: &'s str,
@@ -367,7 +355,7 @@ impl<'s> Builder<'s> {
             Some(Frame::Mapping { pointer, key: Some((k, _, _)), .. }) => {
                 let mut child = String::with_capacity(pointer.len() + k.len() + 1);
                 child.push_str(pointer);
-                push_pointer_segment(&mut child, k);
+                crate::pointer::push(&mut child, k);
                 child
             }
             // A key is being read: keys have no pointer of their own.
@@ -458,7 +446,7 @@ impl<'s> Builder<'s> {
         };
         let is_merge = text == "<<" && style == ScalarStyle::Plain;
         if !is_merge && map.contains_key(&text) {
-            let at = format!("{pointer}/{}", escape_pointer_segment(&text));
+            let at = format!("{pointer}/{}", crate::pointer::escape(&text));
             let first = self.current.key_span(&at).map(|s| s.start).unwrap_or_default();
             return Err(YamlError {
                 position: span.start,
@@ -630,23 +618,6 @@ fn looks_like_float(text: &str) -> bool {
     mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
 }
 
-/// Writes the canonical JSON of `value` (keys sorted at every level, no whitespace) to `out`:
-/// the basis of render digests.
-///
-/// `serde_json::Map` keeps keys sorted unless serde_json's `preserve_order` feature is on; a
-/// test below fails if some dependency ever turns it on, because digests would then depend on
-/// the order keys were written in.
-pub fn write_canonical_json(value: &Value, out: impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer(out, value).map_err(std::io::Error::other)
-}
-
-/// The canonical JSON of `value`, as a string (see [`write_canonical_json`]).
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = Vec::new();
-    write_canonical_json(value, &mut out).expect("writing to a Vec cannot fail");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -777,20 +748,6 @@ mod tests {
         assert_eq!(docs[1].value, json!({"b": 2}));
         assert_eq!(docs[1].value_span("/b").unwrap().start.line, 6);
         assert!(parse_document("a: 1\n---\nb: 2\n").is_err());
-    }
-
-    #[test]
-    fn json_maps_keep_keys_sorted() {
-        let mut map = Map::new();
-        map.insert("b".into(), Value::Null);
-        map.insert("a".into(), Value::Null);
-        assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b"], "serde_json/preserve_order is on");
-    }
-
-    #[test]
-    fn canonical_json_sorts_keys() {
-        let v: Value = serde_json::from_str(r#"{"b": 1, "a": {"d": 2, "c": [3]}}"#).unwrap();
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":[3],"d":2},"b":1}"#);
     }
 
     #[test]

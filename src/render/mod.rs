@@ -9,6 +9,7 @@
 //! render's [`Limits`]; `git` dependencies only through a [`DependencyFetcher`]. This module
 //! does not talk to a cluster.
 
+mod digest;
 mod generate;
 mod limits;
 mod manifests;
@@ -16,11 +17,12 @@ mod object;
 mod profile;
 mod vars;
 
+pub use digest::{canonical_json, digest, short_hash, write_canonical_json};
 pub use generate::{JOB_LABEL, image_reference};
 pub use limits::Limits;
 pub use object::{
     APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, ObjectKey, PHASE, SYNC_WAVE, Source,
-    Stage, TRACKING, digest, is_cluster_scoped, short_hash,
+    Stage, TRACKING, is_cluster_scoped,
 };
 
 use crate::source::{DependencyFetcher, EntryKind, Tree, TreeError, join, normalize};
@@ -267,7 +269,7 @@ fn load(
         for (key, section) in
             map.iter_mut().filter(|(k, _)| !["vars", "profiles", "dev"].contains(&k.as_str()))
         {
-            let pointer = format!("/{}", crate::yaml::escape_pointer_segment(key));
+            let pointer = format!("/{}", crate::pointer::escape(key));
             vars::interpolate(section, &pointer, &vars, &file, &origins, &mut errors);
         }
     }
@@ -345,7 +347,7 @@ impl Walk<'_, '_> {
         full_name: &str,
         dep: &spec::Dependency,
     ) -> Result<(), RenderError> {
-        let at = format!("/dependencies/{}", crate::yaml::escape_pointer_segment(name));
+        let at = format!("/dependencies/{}", crate::pointer::escape(name));
         let fail = |m: String| RenderError::from(Diagnostic::at(&app.file, &app.origins, &at, m));
         let fetched;
         let (dep_tree, dep_dir): (&dyn Tree, String) = match (&dep.git, &dep.reference) {

@@ -6,9 +6,9 @@
 
 use super::RenderInput;
 use super::limits::Reader;
+use crate::pointer::escape as esc;
 use crate::source::{Tree, normalize};
 use crate::spec::{Diagnostic, Origins, Var};
-use crate::yaml::escape_pointer_segment as esc;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
