@@ -7,10 +7,14 @@
 //!
 //! Scalars resolve by the YAML 1.2 core schema: `yes`, `on` and `no` are strings, and only
 //! `true`/`false` are booleans. Anchors, aliases and `<<` merge keys are supported; duplicate
-//! keys and non-scalar keys are errors. The parser is `granit-parser`, through `serde-saphyr`
-//! (the YAML stack kube-rs itself uses), so Cetus carries one YAML implementation.
+//! keys and non-scalar keys are errors. What aliases may copy is capped ([`Limits`]), so a
+//! "billion laughs" document fails fast instead of eating memory. The parser is
+//! `granit-parser`, through `serde-saphyr` (the YAML stack kube-rs itself uses), so Cetus
+//! carries one YAML implementation.
 //!
-//! This module does not know what a cetus.yaml or a Kubernetes object is.
+//! This module does not know what a cetus.yaml or a Kubernetes object is. The syntax of the
+//! JSON pointers it records is [`crate::pointer`]'s; hashing values is the render's
+//! (`render::digest`).
 
 use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span as RawSpan, Tag};
@@ -120,9 +124,33 @@ impl Document {
     }
 }
 
+/// Caps on what one parse builds.
+///
+/// serde-saphyr's own `Budget` guards its deserializer, which this module does not use (it
+/// builds values from parser events to keep spans), and its event pre-scan counts alias
+/// events, not what they copy: a billion-laughs document has under a hundred. So the cap is
+/// kept here, on the nodes aliases copy, which is what costs memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// The most nodes (scalars and collections) that aliases may copy in one source, all
+    /// aliases together: 100,000 by default.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_alias_nodes: 100_000 }
+    }
+}
+
 /// Parses a source that must hold at most one document (an empty source is `null`).
 pub fn parse_document(source: &str) -> Result<Document, YamlError> {
-    let mut docs = parse_stream(source)?;
+    parse_document_with(source, &Limits::default())
+}
+
+/// [`parse_document`] with the given limits.
+pub fn parse_document_with(source: &str, limits: &Limits) -> Result<Document, YamlError> {
+    let mut docs = parse_stream_with(source, limits)?;
     match docs.len() {
         0 => Ok(Document { value: Value::Null, ..Document::default() }),
         1 => Ok(docs.remove(0)),
@@ -138,7 +166,12 @@ pub fn parse_document(source: &str) -> Result<Document, YamlError> {
 
 /// Parses a multi-document stream; empty or `null` documents are skipped, as kubectl does.
 pub fn parse_stream(source: &str) -> Result<Vec<Document>, YamlError> {
-    let mut builder = Builder::new(source);
+    parse_stream_with(source, &Limits::default())
+}
+
+/// [`parse_stream`] with the given limits.
+pub fn parse_stream_with(source: &str, limits: &Limits) -> Result<Vec<Document>, YamlError> {
+    let mut builder = Builder::new(source, limits);
     for event in Parser::new_from_str(source) {
         let (event, span) = event.map_err(|e| YamlError {
             position: builder.position(e.marker()),
@@ -229,28 +262,17 @@ pub fn encode_string(text: &str, preferred: Style) -> String {
     }
 }
 
-/// Escapes one JSON pointer segment (RFC 6901).
-pub fn escape_pointer_segment(segment: &str) -> std::borrow::Cow<'_, str> {
-    if segment.contains(['~', '/']) {
-        segment.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        segment.into()
-    }
-}
-
-/// Appends `/segment` (escaped) to a JSON pointer.
-pub fn push_pointer_segment(pointer: &mut String, segment: &str) {
-    pointer.push('/');
-    pointer.push_str(&escape_pointer_segment(segment));
-}
-
 /// Builds values from parser events, recording spans by JSON pointer.
 struct Builder<'s> {
     source: &'s str,
     /// Byte offset of the start of each line, to turn markers into byte ranges.
     line_starts: Vec<usize>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values by id, with their size in nodes (what an alias of them copies).
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes copied by aliases so far, against `max_alias_nodes`.
+    alias_nodes: usize,
+    max_alias_nodes: usize,
     current: Document,
     documents: Vec<Document>,
 }
@@ -264,17 +286,28 @@ enum Frame {
         /// The key waiting for its value: its text, span, and whether it is `<<`.
         key: Option<(String, Span, bool)>,
         merges: Vec<Value>,
+        /// Nodes in it so far, itself included.
+        nodes: usize,
     },
     Sequence {
         items: Vec<Value>,
         pointer: String,
         span: Span,
         anchor: usize,
+        nodes: usize,
     },
 }
 
+impl Frame {
+    fn nodes(&mut self) -> &mut usize {
+        match self {
+            Frame::Mapping { nodes, .. } | Frame::Sequence { nodes, .. } => nodes,
+        }
+    }
+}
+
 impl<'s> Builder<'s> {
-    fn new(source: &'s str) -> Self {
+    fn new(source: &'s str, limits: &Limits) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         Self {
@@ -282,6 +315,8 @@ impl<'s> Builder<'s> {
             line_starts,
             stack: Vec::new(),
             anchors: HashMap::new(),
+            alias_nodes: 0,
+            max_alias_nodes: limits.max_alias_nodes,
             current: Document::default(),
             documents: Vec::new(),
         }
@@ -320,7 +355,7 @@ impl<'s> Builder<'s> {
             Some(Frame::Mapping { pointer, key: Some((k, _, _)), .. }) => {
                 let mut child = String::with_capacity(pointer.len() + k.len() + 1);
                 child.push_str(pointer);
-                push_pointer_segment(&mut child, k);
+                crate::pointer::push(&mut child, k);
                 child
             }
             // A key is being read: keys have no pointer of their own.
@@ -348,17 +383,31 @@ impl<'s> Builder<'s> {
                 let value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|message| self.error(&span, message))?;
                 if anchor != 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), 1));
                 }
-                self.node(value, span)
+                self.node(value, span, 1)
             }
             Event::Alias(id) => {
                 let span = self.span(&raw, None);
                 if self.reading_key() {
                     return Err(self.error(&span, "an alias cannot be a mapping key"));
                 }
-                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
-                self.node(value, span)
+                // The parser knows the anchor; only one still open (an alias inside the
+                // collection it names) is missing here.
+                let Some((value, nodes)) = self.anchors.get(&id) else {
+                    return Err(self.error(&span, "an alias cannot refer to a collection it is in"));
+                };
+                let nodes = *nodes;
+                self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+                if self.alias_nodes > self.max_alias_nodes {
+                    let message = format!(
+                        "aliases copy more than {} nodes, the most one file may expand to",
+                        self.max_alias_nodes
+                    );
+                    return Err(self.error(&span, message));
+                }
+                let value = value.clone();
+                self.node(value, span, nodes)
             }
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                 let span = self.span(&raw, None);
@@ -368,9 +417,9 @@ impl<'s> Builder<'s> {
                 let pointer = self.child_pointer();
                 self.stack.push(if matches!(event, Event::MappingStart(..)) {
                     let (map, key, merges) = (Map::new(), None, Vec::new());
-                    Frame::Mapping { map, pointer, span, anchor, key, merges }
+                    Frame::Mapping { map, pointer, span, anchor, key, merges, nodes: 1 }
                 } else {
-                    Frame::Sequence { items: Vec::new(), pointer, span, anchor }
+                    Frame::Sequence { items: Vec::new(), pointer, span, anchor, nodes: 1 }
                 });
                 Ok(())
             }
@@ -397,7 +446,7 @@ impl<'s> Builder<'s> {
         };
         let is_merge = text == "<<" && style == ScalarStyle::Plain;
         if !is_merge && map.contains_key(&text) {
-            let at = format!("{pointer}/{}", escape_pointer_segment(&text));
+            let at = format!("{pointer}/{}", crate::pointer::escape(&text));
             let first = self.current.key_span(&at).map(|s| s.start).unwrap_or_default();
             return Err(YamlError {
                 position: span.start,
@@ -411,8 +460,8 @@ impl<'s> Builder<'s> {
     /// Closes the top collection; `end` is where its closing event ends (after a flow `}`).
     fn end_collection(&mut self, end: usize) -> Result<(), YamlError> {
         let frame = self.stack.pop().expect("the parser balances collection events");
-        let (value, mut span, anchor) = match frame {
-            Frame::Mapping { mut map, span, anchor, merges, .. } => {
+        let (value, mut span, anchor, nodes) = match frame {
+            Frame::Mapping { mut map, span, anchor, merges, nodes, .. } => {
                 // Explicit keys win over merged ones, whatever their order (YAML merge keys).
                 for merged in merges {
                     if let Value::Object(entries) = merged {
@@ -421,20 +470,26 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
-                (Value::Object(map), span, anchor)
+                (Value::Object(map), span, anchor, nodes)
             }
-            Frame::Sequence { items, span, anchor, .. } => (Value::Array(items), span, anchor),
+            Frame::Sequence { items, span, anchor, nodes, .. } => {
+                (Value::Array(items), span, anchor, nodes)
+            }
         };
         span.bytes.end = span.bytes.end.max(end);
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), nodes));
         }
-        self.node(value, span)
+        self.node(value, span, nodes)
     }
 
-    /// Attaches a finished node to its parent (or makes it the document).
-    fn node(&mut self, value: Value, span: Span) -> Result<(), YamlError> {
+    /// Attaches a finished node of `nodes` nodes to its parent (or makes it the document).
+    fn node(&mut self, value: Value, span: Span, nodes: usize) -> Result<(), YamlError> {
         let pointer = self.child_pointer();
+        if let Some(parent) = self.stack.last_mut() {
+            let count = parent.nodes();
+            *count = count.saturating_add(nodes);
+        }
         match self.stack.last_mut() {
             None => {
                 self.current.nodes.push(NodeSpans { pointer, value: span, key: None });
@@ -563,23 +618,6 @@ fn looks_like_float(text: &str) -> bool {
     mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
 }
 
-/// Writes the canonical JSON of `value` (keys sorted at every level, no whitespace) to `out`:
-/// the basis of render digests.
-///
-/// `serde_json::Map` keeps keys sorted unless serde_json's `preserve_order` feature is on; a
-/// test below fails if some dependency ever turns it on, because digests would then depend on
-/// the order keys were written in.
-pub fn write_canonical_json(value: &Value, out: impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer(out, value).map_err(std::io::Error::other)
-}
-
-/// The canonical JSON of `value`, as a string (see [`write_canonical_json`]).
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = Vec::new();
-    write_canonical_json(value, &mut out).expect("writing to a Vec cannot fail");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,6 +701,46 @@ mod tests {
         assert_eq!(doc.value["d"], json!({"x": 1, "y": 2}));
     }
 
+    /// Nine levels of nine aliases each: 9^9 (387 million) strings once expanded.
+    fn billion_laughs() -> String {
+        let mut doc = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..=9 {
+            let p = i - 1;
+            doc.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{p}"); 9].join(", ")));
+        }
+        doc
+    }
+
+    #[test]
+    fn a_billion_laughs_fails_at_the_alias_that_crosses_the_cap() {
+        let err = parse_document(&billion_laughs()).unwrap_err();
+        // a4 is 66,430 nodes; a1 to a4 copied 74,718 between them, so the first alias in a5
+        // (line 6) crosses 100,000.
+        assert_eq!(
+            err.to_string(),
+            "6:10: aliases copy more than 100000 nodes, the most one file may expand to"
+        );
+    }
+
+    #[test]
+    fn aliases_within_the_cap_parse() {
+        let limits = Limits { max_alias_nodes: 5 };
+        // `*b` copies 2 nodes (the map and its value; keys are not nodes), twice: 4.
+        let doc = parse_document_with("b: &b {x: 1}\nc: *b\nd: *b\n", &limits).unwrap();
+        assert_eq!(doc.value["d"], json!({"x": 1}));
+        let err = parse_document_with("b: &b {x: 1}\nc: *b\nd: *b\ne: *b\n", &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "4:4: aliases copy more than 5 nodes, the most one file may expand to"
+        );
+    }
+
+    #[test]
+    fn an_alias_inside_its_own_anchor_is_an_error() {
+        let err = parse_document("a: &x [1, *x]\n").unwrap_err();
+        assert_eq!(err.to_string(), "1:11: an alias cannot refer to a collection it is in");
+    }
+
     #[test]
     fn streams_skip_empty_documents() {
         let docs = parse_stream("---\n# nothing\n---\na: 1\n---\nb: 2\n").unwrap();
@@ -670,20 +748,6 @@ mod tests {
         assert_eq!(docs[1].value, json!({"b": 2}));
         assert_eq!(docs[1].value_span("/b").unwrap().start.line, 6);
         assert!(parse_document("a: 1\n---\nb: 2\n").is_err());
-    }
-
-    #[test]
-    fn json_maps_keep_keys_sorted() {
-        let mut map = Map::new();
-        map.insert("b".into(), Value::Null);
-        map.insert("a".into(), Value::Null);
-        assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b"], "serde_json/preserve_order is on");
-    }
-
-    #[test]
-    fn canonical_json_sorts_keys() {
-        let v: Value = serde_json::from_str(r#"{"b": 1, "a": {"d": 2, "c": [3]}}"#).unwrap();
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":[3],"d":2},"b":1}"#);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 #[path = "support/git.rs"]
 mod git_support;
+#[path = "support/unreadable.rs"]
+mod unreadable;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -78,6 +80,65 @@ fn invalid_input_exits_1_with_nothing_on_stdout() {
     assert_eq!(
         text(&out.stderr),
         "error: cetus.yaml:3:32: services.web.replicas: invalid type: string \"x\", expected an integer\n"
+    );
+}
+
+/// An app in a fresh directory with `manifests: [manifests]` and one good manifest.
+fn app_with_manifests() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("manifests")).unwrap();
+    std::fs::write(dir.path().join("cetus.yaml"), "name: a\nmanifests: [manifests]\n").unwrap();
+    std::fs::write(
+        dir.path().join("manifests/ok.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ok }\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn render_exits_1_naming_a_broken_symlink_under_manifests() {
+    let dir = app_with_manifests();
+    std::os::unix::fs::symlink("gone.yaml", dir.path().join("manifests/broken.yaml")).unwrap();
+    let out = cetus(&["render", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    // Found while looking for apps, before the render: a directory that cannot be listed
+    // in full might hide an app.
+    assert_eq!(
+        text(&out.stderr),
+        "error: manifests/broken.yaml: symlink to gone.yaml is broken: nothing exists there\n"
+    );
+}
+
+#[test]
+fn render_exits_1_naming_an_unreadable_file_under_manifests() {
+    let dir = app_with_manifests();
+    std::fs::write(dir.path().join("manifests/secret.yaml"), "kind: Secret\n").unwrap();
+    unreadable::make_unreadable(&dir.path().join("manifests/secret.yaml"));
+    let root = dir.path().canonicalize().unwrap();
+    // Started from a thread without CAP_DAC_OVERRIDE, so root meets the file's mode too.
+    let out = unreadable::without_override(|| cetus(&["render", "."], dir.path()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: manifests/secret.yaml: cannot read from {}: Permission denied (os error 13)\n",
+            root.display()
+        )
+    );
+}
+
+#[test]
+fn render_exits_1_naming_a_file_over_the_size_cap() {
+    let dir = app_with_manifests();
+    std::fs::write(dir.path().join("manifests/big.yaml"), vec![b'#'; 1024 * 1024 + 1]).unwrap();
+    let out = cetus(&["render", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "error: manifests/big.yaml: file is larger than 1 MiB, the most that is read from one file\n"
     );
 }
 
@@ -179,6 +240,35 @@ fn render_resolves_git_dependencies_through_the_cache() {
         "rendered into the depending app's namespace"
     );
     assert!(dir.path().join("cache/git").is_dir(), "the mirror is cached");
+}
+
+#[test]
+fn render_resolves_a_git_dependency_on_a_file_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = git_support::Upstream::new(dir.path(), "lib");
+    lib.commit_and_push(
+        &[("redis/cetus.yaml", "name: redis\nservices:\n  redis: { image: \"redis:7.2\" }\n")],
+        "redis",
+    );
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let url = format!("file://{}", lib.bare.display());
+    let spec = format!(
+        "name: shop\ndependencies:\n  cache: {{ git: \"{url}\", ref: main, path: redis }}\n"
+    );
+    std::fs::write(app.join("cetus.yaml"), spec).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_cetus"))
+        .args(["render", ".", "-o", "json"])
+        .current_dir(&app)
+        .env("CETUS_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<_> =
+        list["items"].as_array().unwrap().iter().map(|o| o["kind"].clone()).collect();
+    assert_eq!(kinds, ["Namespace", "Deployment"]);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use cetus::source::{DependencyFetcher, FetchedTree};
 use git_support::{GitDaemon, Upstream, git};
 
 fn read(fetched: &FetchedTree, path: &str) -> String {
-    String::from_utf8(fetched.tree.read(path).unwrap()).unwrap()
+    String::from_utf8(fetched.tree.read(path, 1 << 20).unwrap()).unwrap()
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn an_outage_falls_back_to_cached_refs_only() {
     drop(daemon);
     let cached = deps.fetch(&url, "v1").unwrap();
     assert_eq!(
-        (cached.commit.as_str(), cached.tree.read("a.txt").unwrap()),
+        (cached.commit.as_str(), cached.tree.read("a.txt", 100).unwrap()),
         (c1.as_str(), b"1".to_vec())
     );
     let err = deps.fetch(&url, "main").err().unwrap();
@@ -98,4 +98,32 @@ fn an_outage_falls_back_to_cached_refs_only() {
     assert!(err.to_string().starts_with(&prefix), "{err}");
     let err = strict.fetch(&url, "v1").err().unwrap();
     assert!(err.to_string().starts_with(&format!("{url}@v1: cannot list remote refs: ")), "{err}");
+}
+
+#[test]
+fn repositories_on_this_machine_are_fetched_in_full() {
+    // libgit2's local transport cannot fetch shallow: these used to fail with "shallow fetch
+    // is not supported by the local transport".
+    let dir = tempfile::tempdir().unwrap();
+    let up = Upstream::new(dir.path(), "platform");
+    let c1 = up.commit_and_push(&[("postgres/cetus.yaml", "name: postgres\n# v1\n")], "v1");
+    git(&up.work, &["tag", "v1"]);
+    git(&up.work, &["push", "-q", "origin", "v1"]);
+    let c2 = up.commit_and_push(&[("postgres/cetus.yaml", "name: postgres\n# v2\n")], "v2");
+    let path = up.bare.to_str().unwrap().to_string();
+    for (i, url) in [format!("file://{path}"), path.clone()].into_iter().enumerate() {
+        let cache = dir.path().join(format!("deps{i}"));
+        let deps = GitDependencies::new(&cache, DependencyOptions::default());
+        let v1 = deps.fetch(&url, "v1").unwrap();
+        assert_eq!(
+            (v1.commit.as_str(), read(&v1, "postgres/cetus.yaml").as_str()),
+            (c1.as_str(), "name: postgres\n# v1\n"),
+            "{url}"
+        );
+        assert_eq!(deps.fetch(&url, "main").unwrap().commit, c2, "{url}");
+        assert_eq!(deps.fetch(&url, "HEAD").unwrap().commit, c2, "{url}");
+        assert_eq!(deps.fetch(&url, &c1).unwrap().commit, c1, "{url}");
+        let mirror = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+        assert!(!mirror.join("shallow").exists(), "{url}: fetched in full");
+    }
 }

@@ -83,3 +83,34 @@ fn a_git_dependency_resolves_at_render_time_and_is_reported() {
     );
     assert_ne!(again.digest, rendered.digest);
 }
+
+#[test]
+fn dependencies_on_a_file_url_and_on_a_path_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = Upstream::new(dir.path(), "platform");
+    let v1 = platform.commit_and_push(
+        &[("postgres/cetus.yaml", &POSTGRES.replace("TAG", "16.4"))],
+        "postgres 16.4",
+    );
+    let path = platform.bare.display().to_string();
+    let deps = GitDependencies::new(dir.path().join("deps"), DependencyOptions::default());
+    let input = RenderInput { fetcher: Some(&deps), ..RenderInput::default() };
+    for url in [format!("file://{path}"), path.clone()] {
+        let app = tempfile::tempdir().unwrap();
+        let shop = format!(
+            "name: shop\ndependencies:\n  db: {{ git: \"{url}\", ref: main, path: postgres }}\n"
+        );
+        std::fs::write(app.path().join("cetus.yaml"), shop).unwrap();
+        let tree = cetus::source::LocalTree::new(app.path()).unwrap();
+
+        let rendered = render(&tree, "", &input).unwrap().unwrap();
+        let resolved = ResolvedDependency {
+            name: "db".into(),
+            url: url.clone(),
+            reference: "main".into(),
+            commit: v1.clone(),
+        };
+        assert_eq!(rendered.dependencies, [resolved], "{url}");
+        assert_eq!(images(&rendered), ["docker.io/library/postgres:16.4"], "{url}");
+    }
+}

@@ -52,7 +52,7 @@ fn commit(dir: &Path, files: &[(&str, &str)], message: &str) -> String {
 }
 
 fn read(watch: &LocalWatch, revision: &Revision, path: &str) -> String {
-    String::from_utf8(watch.tree(revision).unwrap().read(path).unwrap()).unwrap()
+    String::from_utf8(watch.tree(revision).unwrap().read(path, 1 << 20).unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

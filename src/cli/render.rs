@@ -73,7 +73,7 @@ pub fn render_dir(
         LocalTree::new(&root).map_err(|e| Failure::input(format!("{}: {e}", root.display())))?;
     let relative =
         canonical.strip_prefix(tree.root()).unwrap_or(&canonical).to_string_lossy().into_owned();
-    let apps = find_apps(&tree, &relative).map_err(|e| Failure::input(e.to_string()))?;
+    let apps = find_apps(&tree, &relative).map_err(|e| Failure::input(crate::error_chain(&e)))?;
     let apps = if apps.contains(&relative) { vec![relative] } else { apps };
     if apps.is_empty() {
         return Err(Failure::input(format!("{}: no cetus.yaml here or below", dir.display())));

@@ -306,7 +306,8 @@ fn render_error(error: &RenderError) -> String {
 
 /// The `name:` of a cetus.yaml that does not render, read leniently (for history).
 fn name_in(tree: &dyn Tree, dir: &str) -> Option<String> {
-    let text = String::from_utf8(tree.read(&crate::source::join(dir, SPEC_FILE)).ok()?).ok()?;
+    let spec = crate::source::join(dir, SPEC_FILE);
+    let text = String::from_utf8(tree.read(&spec, 1024 * 1024).ok()?).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("name:"))
         .map(|n| {
@@ -346,9 +347,9 @@ impl<'t> RecordingTree<'t> {
 }
 
 impl Tree for RecordingTree<'_> {
-    fn read(&self, path: &str) -> Result<Vec<u8>, TreeError> {
+    fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, TreeError> {
         self.note(path);
-        self.inner.read(path)
+        self.inner.read(path, limit)
     }
 
     fn list(&self, dir: &str) -> Result<Vec<TreeEntry>, TreeError> {

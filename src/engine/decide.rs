@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 /// The hash of a manifest: sha256 of its canonical JSON, in hex.
 pub fn manifest_hash(manifest: &Value) -> String {
-    hex::encode(Sha256::digest(crate::yaml::canonical_json(manifest).as_bytes()))
+    hex::encode(Sha256::digest(crate::render::canonical_json(manifest).as_bytes()))
 }
 
 /// `answer` projected onto the fields `manifest` sets, without the `ignore`d pointers.

@@ -5,13 +5,12 @@
 //! so a diff against live state stays quiet. Raw manifests and dependencies are handled by
 //! the caller; the Namespace object too (a dependency renders into its parent's).
 
-use super::object::{
-    APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, PHASE, Source, short_hash, stamped,
-};
+use super::digest::short_hash;
+use super::object::{APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, PHASE, Source, stamped};
+use crate::pointer::escape as esc;
 use crate::spec::{
     EnvFrom, Origin, Origins, PortRef, Probe, Resources, Service, Spec, field_path, parse_duration,
 };
-use crate::yaml::escape_pointer_segment as esc;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 

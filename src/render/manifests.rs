@@ -3,7 +3,11 @@
 //!
 //! A kind is cluster-scoped if it is a built-in cluster-scoped kind or a CustomResourceDefinition
 //! in the same render says `scope: Cluster`; any other kind is taken as namespaced.
+//!
+//! Nothing under an entry is skipped quietly: what cannot be listed or read, and an entry that
+//! is neither a file nor a directory (a git submodule), is an error naming its path.
 
+use super::limits::{Reader, tree_message};
 use super::object::{Object, Source, is_cluster_scoped, stamped};
 use super::vars::{Vars, interpolate};
 use crate::source::{EntryKind, Tree, join, normalize};
@@ -31,6 +35,8 @@ pub struct Context<'a> {
     pub origins: &'a Origins,
     /// Its resolved vars.
     pub vars: &'a Vars,
+    /// Reads the files, within the render's limits.
+    pub reader: &'a Reader<'a>,
 }
 
 /// Loads the `manifests` entries of a spec, for `app`, defaulting to `namespace`.
@@ -40,15 +46,18 @@ pub fn load(
     app: &str,
     namespace: &str,
 ) -> Result<Vec<Object>, Vec<Diagnostic>> {
-    let Context { tree, dir, file, origins, vars } = *ctx;
+    let Context { tree, dir, file, origins, reader, .. } = *ctx;
     let mut errors = Vec::new();
     let mut raws = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
+    'entries: for (i, entry) in entries.iter().enumerate() {
         let fail = |m: String| Diagnostic::at(file, origins, &format!("/manifests/{i}"), m);
         match files_of(tree, dir, entry) {
             Ok(paths) => {
                 for path in paths {
-                    read_file(tree, &path, vars, &mut raws, &mut errors);
+                    read_file(tree, &path, ctx, &mut raws, &mut errors);
+                    if reader.exhausted() {
+                        break 'entries; // every further read would fail the same way
+                    }
                 }
             }
             Err(message) => errors.push(fail(message)),
@@ -100,23 +109,20 @@ fn fold_string_data(secret: &mut Value) {
 /// The manifest files an entry names: itself, or the YAML and JSON files under a directory.
 fn files_of(tree: &dyn Tree, dir: &str, entry: &str) -> Result<Vec<String>, String> {
     let path = normalize(dir, entry).map_err(|e| e.to_string())?;
-    match tree.kind(&path).map_err(|e| e.to_string())? {
+    match tree.kind(&path).map_err(|e| tree_message(&e))? {
         None => Err(format!("{path}: no such file or directory")),
         Some(EntryKind::File) => Ok(vec![path]),
         Some(EntryKind::Dir) => {
             let mut files = Vec::new();
-            collect(tree, &path, &mut files).map_err(|e| e.to_string())?;
+            collect(tree, &path, &mut files)?;
             Ok(files)
         }
+        Some(EntryKind::Other) => Err(not_a_file(&path)),
     }
 }
 
-fn collect(
-    tree: &dyn Tree,
-    dir: &str,
-    out: &mut Vec<String>,
-) -> Result<(), crate::source::TreeError> {
-    for entry in tree.list(dir)? {
+fn collect(tree: &dyn Tree, dir: &str, out: &mut Vec<String>) -> Result<(), String> {
+    for entry in tree.list(dir).map_err(|e| tree_message(&e))? {
         let path = join(dir, &entry.name);
         match entry.kind {
             EntryKind::Dir => collect(tree, &path, out)?,
@@ -126,36 +132,43 @@ fn collect(
                 out.push(path)
             }
             EntryKind::File => {}
+            // A submodule's manifests would be missing from the render without a word.
+            EntryKind::Other => return Err(not_a_file(&path)),
         }
     }
     Ok(())
 }
 
+fn not_a_file(path: &str) -> String {
+    format!("{path}: neither a file nor a directory (a git submodule, a socket or a device)")
+}
+
 fn read_file(
     tree: &dyn Tree,
     path: &str,
-    vars: &Vars,
+    ctx: &Context,
     raws: &mut Vec<Raw>,
     errors: &mut Vec<Diagnostic>,
 ) {
-    let whole =
-        |message: String| Diagnostic { file: path.to_string(), origin: None, field: None, message };
-    let text = match tree.read(path).map(String::from_utf8) {
-        Ok(Ok(text)) => text,
-        Ok(Err(_)) => return errors.push(whole("not UTF-8 text".into())),
-        Err(e) => return errors.push(whole(e.to_string())),
+    let text = match ctx.reader.text(tree, path) {
+        Ok(text) => text,
+        Err(diagnostic) => return errors.push(diagnostic),
     };
-    let docs = match crate::yaml::parse_stream(&text) {
+    let docs = match crate::yaml::parse_stream_with(&text, &ctx.reader.yaml()) {
         Ok(docs) => docs,
         Err(e) => {
-            return errors
-                .push(Diagnostic { origin: Some(Origin::At(e.position)), ..whole(e.message) });
+            return errors.push(Diagnostic {
+                file: path.to_string(),
+                origin: Some(Origin::At(e.position)),
+                field: None,
+                message: e.message,
+            });
         }
     };
     for doc in docs {
         let position = doc.value_span("").map(|s| s.start).unwrap_or_default();
         let (mut value, origins) = Origins::split(doc);
-        interpolate(&mut value, "", vars, path, &origins, errors);
+        interpolate(&mut value, "", ctx.vars, path, &origins, errors);
         let items = match value.get("kind").and_then(Value::as_str) {
             Some("List") => {
                 value.get("items").and_then(Value::as_array).cloned().unwrap_or_default()

@@ -5,23 +5,29 @@
 //! `--set` → vars → read and validate → generate, then raw manifests and dependencies (each
 //! rendered the same way, into this app's namespace, under this app's labels), duplicate
 //! check, sort, digest. Any error stops the render and nothing is returned, so invalid input
-//! can never cause a prune. Files are read only through a [`Tree`]; `git` dependencies only
-//! through a [`DependencyFetcher`]. This module does not talk to a cluster.
+//! can never cause a prune. Files are read only through a [`Tree`], each counted against the
+//! render's [`Limits`]; `git` dependencies only through a [`DependencyFetcher`]. This module
+//! does not talk to a cluster.
 
+mod digest;
 mod generate;
+mod limits;
 mod manifests;
 mod object;
 mod profile;
 mod vars;
 
+pub use digest::{canonical_json, digest, short_hash, write_canonical_json};
 pub use generate::{JOB_LABEL, image_reference};
+pub use limits::Limits;
 pub use object::{
     APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, ObjectKey, PHASE, SYNC_WAVE, Source,
-    Stage, TRACKING, digest, is_cluster_scoped, short_hash,
+    Stage, TRACKING, is_cluster_scoped,
 };
 
-use crate::source::{DependencyFetcher, Tree, join, normalize};
+use crate::source::{DependencyFetcher, EntryKind, Tree, TreeError, join, normalize};
 use crate::spec::{self, Diagnostic, Origin, Origins, Profile, Spec, Var};
+use limits::{Reader, tree_message};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -50,6 +56,8 @@ pub struct RenderInput<'a> {
     pub stdin: Option<StdinReader>,
     /// Resolves `git` dependencies; `None` refuses them.
     pub fetcher: Option<&'a dyn DependencyFetcher>,
+    /// Caps on what the render reads.
+    pub limits: Limits,
 }
 
 impl Default for RenderInput<'_> {
@@ -60,6 +68,7 @@ impl Default for RenderInput<'_> {
             env: Arc::new(|name| std::env::var(name).ok()),
             stdin: None,
             fetcher: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -135,10 +144,12 @@ pub fn render(
     input: &RenderInput,
 ) -> Result<Option<Rendered>, RenderError> {
     let dir = normalize("", dir).map_err(|e| whole(dir, e.to_string()))?;
-    let Some(app) = load(tree, &dir, input, Role::Top)? else { return Ok(None) };
+    let reader = Reader::new(&input.limits);
+    let Some(app) = load(tree, &dir, input, Role::Top, &reader)? else { return Ok(None) };
     let namespace = app.namespace();
     let mut walk = Walk {
         input,
+        reader: &reader,
         objects: vec![generate::namespace(&app.context(&app.spec.name, &namespace))],
         owner: app.spec.name.clone(),
         namespace,
@@ -164,17 +175,16 @@ fn whole(file: &str, message: String) -> Diagnostic {
     Diagnostic { file: file.to_string(), origin: None, field: None, message }
 }
 
-/// The directories under `dir` that hold a cetus.yaml, sorted; hidden directories are skipped.
-pub fn find_apps(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, crate::source::TreeError> {
+/// The directories under `dir` that hold a cetus.yaml, sorted; hidden directories are skipped,
+/// and so are entries that are neither files nor directories (git submodules).
+pub fn find_apps(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, TreeError> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_string()];
     while let Some(current) = pending.pop() {
         for entry in tree.list(&current)? {
             match entry.kind {
-                crate::source::EntryKind::File if entry.name == SPEC_FILE => {
-                    found.push(current.clone())
-                }
-                crate::source::EntryKind::Dir if !entry.name.starts_with('.') => {
+                EntryKind::File if entry.name == SPEC_FILE => found.push(current.clone()),
+                EntryKind::Dir if !entry.name.starts_with('.') => {
                     pending.push(join(&current, &entry.name))
                 }
                 _ => {}
@@ -221,11 +231,11 @@ fn load(
     dir: &str,
     input: &RenderInput,
     role: Role,
+    reader: &Reader,
 ) -> Result<Option<Loaded>, RenderError> {
     let file = join(dir, SPEC_FILE);
-    let bytes = tree.read(&file).map_err(|e| whole(&file, e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| whole(&file, "not UTF-8 text".into()))?;
-    let doc = crate::yaml::parse_document(&text).map_err(|e| Diagnostic {
+    let text = reader.text(tree, &file)?;
+    let doc = crate::yaml::parse_document_with(&text, &reader.yaml()).map_err(|e| Diagnostic {
         origin: Some(Origin::At(e.position)),
         ..whole(&file, e.message)
     })?;
@@ -253,13 +263,13 @@ fn load(
         }
     }
     let var_specs: BTreeMap<String, Var> = read_section(&value, "vars", &file, &origins)?;
-    let vars = vars::resolve(&var_specs, tree, dir, &file, &origins, input)?;
+    let vars = vars::resolve(&var_specs, tree, dir, &file, &origins, input, reader)?;
     let mut errors = Vec::new();
     if let Value::Object(map) = &mut value {
         for (key, section) in
             map.iter_mut().filter(|(k, _)| !["vars", "profiles", "dev"].contains(&k.as_str()))
         {
-            let pointer = format!("/{}", crate::yaml::escape_pointer_segment(key));
+            let pointer = format!("/{}", crate::pointer::escape(key));
             vars::interpolate(section, &pointer, &vars, &file, &origins, &mut errors);
         }
     }
@@ -295,6 +305,7 @@ fn identity(tree: &dyn Tree, dir: &str) -> String {
 /// they go, and what has been collected so far.
 struct Walk<'i, 'f> {
     input: &'i RenderInput<'f>,
+    reader: &'i Reader<'i>,
     owner: String,
     namespace: String,
     /// The specs being rendered, outermost first, as (identity, directory): a cycle check.
@@ -314,6 +325,7 @@ impl Walk<'_, '_> {
             file: &app.file,
             origins: &app.origins,
             vars: &app.vars,
+            reader: self.reader,
         };
         let loaded = manifests::load(&app.spec.manifests, &raw, &self.owner, &self.namespace)?;
         self.objects.extend(loaded);
@@ -335,7 +347,7 @@ impl Walk<'_, '_> {
         full_name: &str,
         dep: &spec::Dependency,
     ) -> Result<(), RenderError> {
-        let at = format!("/dependencies/{}", crate::yaml::escape_pointer_segment(name));
+        let at = format!("/dependencies/{}", crate::pointer::escape(name));
         let fail = |m: String| RenderError::from(Diagnostic::at(&app.file, &app.origins, &at, m));
         let fetched;
         let (dep_tree, dep_dir): (&dyn Tree, String) = match (&dep.git, &dep.reference) {
@@ -365,10 +377,13 @@ impl Walk<'_, '_> {
             cycle.push(&dep_dir);
             return Err(fail(format!("dependency cycle: {}", cycle.join(" → "))));
         }
-        if dep_tree.kind(&join(&dep_dir, SPEC_FILE)).ok().flatten().is_none() {
-            return Err(fail(format!("{}: no cetus.yaml there", join(&dep_dir, SPEC_FILE))));
+        let spec_file = join(&dep_dir, SPEC_FILE);
+        match dep_tree.kind(&spec_file) {
+            Ok(Some(EntryKind::File)) => {}
+            Ok(_) => return Err(fail(format!("{spec_file}: no cetus.yaml there"))),
+            Err(e) => return Err(fail(tree_message(&e))),
         }
-        let dep_app = load(dep_tree, &dep_dir, self.input, Role::Dependency)?
+        let dep_app = load(dep_tree, &dep_dir, self.input, Role::Dependency, self.reader)?
             .expect("dependencies always render");
         self.chain.push((id, dep_dir));
         self.app(dep_tree, &dep_app, full_name)?;

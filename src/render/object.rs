@@ -1,11 +1,11 @@
-//! Rendered objects: their apply stage, identity, ordering, Cetus's metadata and the digest.
+//! Rendered objects: their apply stage, identity, ordering and Cetus's metadata. The digest
+//! of a list of them is in `digest`.
 //!
 //! Everything here is pure. The stage order is the engine's apply order (DESIGN §5): cluster
 //! scaffolding, then configuration, Services, pre-sync jobs, workloads, the rest, and finally
 //! post-sync jobs and tests.
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Label every Cetus-managed object carries: `app.kubernetes.io/managed-by: cetus`.
@@ -253,48 +253,6 @@ pub fn sort(objects: &mut [Object]) {
     });
 }
 
-/// The digest of a render: sha256 of the canonical JSON of its ordered manifests.
-pub fn digest(objects: &[Object]) -> String {
-    use std::io::Write;
-    // The canonical JSON of the list `[o1,o2,...]`, streamed into the hash through a buffer
-    // (serde_json writes many tiny pieces).
-    let mut out = std::io::BufWriter::with_capacity(16 * 1024, HashWriter(Sha256::new()));
-    let mut write = || -> std::io::Result<()> {
-        out.write_all(b"[")?;
-        for (i, object) in objects.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            crate::yaml::write_canonical_json(&object.value, &mut out)?;
-        }
-        out.write_all(b"]")
-    };
-    write().expect("hashing cannot fail");
-    let hasher = out.into_inner().map_err(|_| ()).expect("flushing into a hash cannot fail");
-    format!("sha256:{}", hex::encode(hasher.0.finalize()))
-}
-
-/// Lets serde_json write straight into a hash.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A short hash of a value's canonical JSON, for immutable object names (`migrate-3f2a1c`).
-pub fn short_hash(value: &Value) -> String {
-    let mut hasher = HashWriter(Sha256::new());
-    crate::yaml::write_canonical_json(value, &mut hasher).expect("hashing cannot fail");
-    hex::encode(&hasher.0.finalize()[..3])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,17 +260,6 @@ mod tests {
 
     fn source() -> Source {
         Source { file: "f".into(), position: None, what: "x".into() }
-    }
-
-    #[test]
-    fn digest_is_the_sha256_of_the_canonical_list() {
-        let objects = vec![
-            Object::new(json!({"kind": "A", "b": 1}), source()),
-            Object::new(json!({"kind": "B"}), source()),
-        ];
-        let list = Value::Array(objects.iter().map(|o| o.value.clone()).collect());
-        let expected = hex::encode(Sha256::digest(crate::yaml::canonical_json(&list).as_bytes()));
-        assert_eq!(digest(&objects), format!("sha256:{expected}"));
     }
 
     #[test]

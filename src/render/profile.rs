@@ -3,8 +3,8 @@
 //! Each edit moves the [`Origins`] of what it wrote, so an error found later in the pipeline
 //! points at the `replace` entry or patch op that introduced the bad value.
 
+use crate::pointer::escape as esc;
 use crate::spec::{Diagnostic, Origin, Origins, Profile};
-use crate::yaml::escape_pointer_segment as esc;
 use json_patch::PatchOperation;
 use serde_json::Value;
 

@@ -5,9 +5,10 @@
 //! var is an error at the string that uses it.
 
 use super::RenderInput;
+use super::limits::Reader;
+use crate::pointer::escape as esc;
 use crate::source::{Tree, normalize};
 use crate::spec::{Diagnostic, Origins, Var};
-use crate::yaml::escape_pointer_segment as esc;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -22,12 +23,13 @@ pub fn resolve(
     file: &str,
     origins: &Origins,
     input: &RenderInput,
+    reader: &Reader,
 ) -> Result<Vars, Vec<Diagnostic>> {
     let mut resolved = Vars::new();
     let mut errors = Vec::new();
     for (name, var) in vars {
         let at = format!("/vars/{}", esc(name));
-        match resolve_one(name, var, tree, dir, input) {
+        match resolve_one(name, var, tree, dir, input, reader) {
             Ok(value) => {
                 resolved.insert(name.clone(), value);
             }
@@ -46,6 +48,7 @@ fn resolve_one(
     tree: &dyn Tree,
     dir: &str,
     input: &RenderInput,
+    reader: &Reader,
 ) -> Result<Value, (&'static str, String)> {
     if let Some(env) = &var.env {
         return match (input.env)(env) {
@@ -62,9 +65,7 @@ fn resolve_one(
     }
     if let Some(path) = &var.file {
         let full = normalize(dir, path).map_err(|e| ("/file", e.to_string()))?;
-        let bytes = tree.read(&full).map_err(|e| ("/file", e.to_string()))?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| ("/file", format!("{full}: not UTF-8 text")))?;
+        let text = reader.text(tree, &full).map_err(|d| ("/file", d.to_string()))?;
         return Ok(Value::String(text.trim_end_matches(['\n', '\r']).to_string()));
     }
     if var.stdin == Some(true) {

@@ -67,11 +67,7 @@ impl fmt::Display for Diagnostic {
 pub fn field_path(pointer: &str) -> String {
     let mut out = String::new();
     for raw in pointer.split('/').skip(1) {
-        let segment: std::borrow::Cow<str> = if raw.contains('~') {
-            raw.replace("~1", "/").replace("~0", "~").into()
-        } else {
-            raw.into()
-        };
+        let segment = crate::pointer::unescape(raw);
         if segment.parse::<usize>().is_ok() && !out.is_empty() {
             out.push_str(&format!("[{segment}]"));
         } else if segment.contains(['.', '/', '[', ' ']) || segment.is_empty() {
@@ -107,7 +103,7 @@ pub fn read<T: DeserializeOwned>(
                 Segment::Seq { index } => at.push_str(&format!("/{index}")),
                 Segment::Map { key } => {
                     at.push('/');
-                    at.push_str(&crate::yaml::escape_pointer_segment(key));
+                    at.push_str(&crate::pointer::escape(key));
                 }
                 Segment::Enum { .. } | Segment::Unknown => {}
             }
@@ -116,7 +112,7 @@ pub fn read<T: DeserializeOwned>(
         match unknown_key(&message) {
             Some((key, expected)) => {
                 // The path may or may not already end in the offending key.
-                let escaped = crate::yaml::escape_pointer_segment(&key);
+                let escaped = crate::pointer::escape(&key);
                 let key_at = match at.strip_suffix(escaped.as_ref()) {
                     Some(parent) if parent.ends_with('/') => {
                         let key_at = at.clone();

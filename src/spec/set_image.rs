@@ -7,7 +7,8 @@
 //! indentation (or into a flow mapping `{ ... }`). Every edit is verified by parsing the
 //! result: the document must equal the old one with just the image changed.
 
-use crate::yaml::{self, Document, Span, Style, encode_string, escape_pointer_segment as esc};
+use crate::pointer::escape as esc;
+use crate::yaml::{self, Document, Span, Style, encode_string};
 use serde_json::Value;
 use std::fmt;
 use std::ops::Range;
@@ -227,7 +228,7 @@ impl Plan<'_> {
         if let Some(slot) = self.expected.pointer_mut(pointer) {
             *slot = Value::String(new.to_string());
         } else if let Some((parent, key)) = pointer.rsplit_once('/') {
-            let key = key.replace("~1", "/").replace("~0", "~");
+            let key = crate::pointer::unescape(key).into_owned();
             if let Some(Value::Object(map)) = self.expected.pointer_mut(parent) {
                 map.insert(key, Value::String(new.to_string()));
             }

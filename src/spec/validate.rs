@@ -5,7 +5,7 @@
 //! a file in one pass. It only reads the spec; generating objects belongs to `render`.
 
 use super::{Diagnostic, Origins, PortRef, Probe, Service, Spec};
-use crate::yaml::escape_pointer_segment as esc;
+use crate::pointer::escape as esc;
 use std::collections::BTreeSet;
 
 /// Collects what reports problems, located through the document's origins.

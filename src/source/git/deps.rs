@@ -31,7 +31,9 @@ pub struct HostAuth {
 pub struct DependencyOptions {
     /// Credentials per host; remotes on other hosts are fetched without any.
     pub auth: Vec<HostAuth>,
-    /// Fetch branches and tags at depth 1: a dependency's history is never read.
+    /// Fetch branches and tags at depth 1: a dependency's history is never read. A
+    /// repository on this machine (`file://` or a path) is always fetched in full, since
+    /// libgit2 cannot fetch it shallow.
     pub shallow: bool,
     /// When the remote cannot be reached, use a ref already in the cache (with a warning)
     /// instead of failing the render.
@@ -94,7 +96,7 @@ impl GitDependencies {
                 .into_iter()
                 .find_map(|name| find(&name).map(|r| (r, name)))
         };
-        let depth = self.options.shallow.then_some(1);
+        let depth = (self.options.shallow && mirror.can_fetch_shallow()).then_some(1);
         if let Some((remote, local_name)) = advertised {
             if mirror.local_ref(&local_name)?.as_deref() == Some(remote.target.as_str()) {
                 return Ok(());

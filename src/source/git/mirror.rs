@@ -4,7 +4,8 @@
 //! so a failed fetch or a branch deleted upstream leaves the last good commit readable. A
 //! followed branch is fetched with its full history, since telling a fast-forward from a
 //! rewrite needs the commits in between; dependencies may fetch shallow (see
-//! [`Mirror::fetch_refs`]).
+//! [`Mirror::fetch_refs`]), except from a repository on this machine, which libgit2's local
+//! transport can only fetch in full.
 
 use super::auth::{Auth, Session};
 use super::diff::{ChangedApps, changed_paths};
@@ -195,6 +196,8 @@ impl Mirror {
     /// Fetches `refspecs` from the remote, without a head check. `depth` limits history:
     /// `Some(1)` fetches tips only, which pays off for dependencies pinned to a tag, whose
     /// history is never read; `Some(i32::MAX)` deepens a shallow mirror to full history.
+    /// Where the transport cannot fetch shallow ([`can_fetch_shallow`](Self::can_fetch_shallow))
+    /// the depth is dropped and everything asked for is fetched in full.
     /// `reference` names what is fetched in errors.
     pub fn fetch_refs(
         &self,
@@ -204,6 +207,13 @@ impl Mirror {
     ) -> Result<()> {
         let _network = lock(&self.network);
         self.fetch(refspecs, depth, reference)
+    }
+
+    /// Whether fetches from this remote can be shallow. libgit2's local transport, used for a
+    /// `file://` URL or a path to a directory, cannot: it fails with "shallow fetch is not
+    /// supported by the local transport". Copying objects on one machine is cheap anyway.
+    pub fn can_fetch_shallow(&self) -> bool {
+        !is_local(&self.url)
     }
 
     /// Whether the mirror holds shallow history (some commits lack their parents).
@@ -283,7 +293,7 @@ impl Mirror {
             .remote_callbacks(session.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        if let Some(depth) = depth {
+        if let Some(depth) = depth.filter(|_| self.can_fetch_shallow()) {
             options.depth(depth);
         }
         let started = std::time::Instant::now();
@@ -334,6 +344,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Whether libgit2 fetches `url` with its local transport: a `file://` URL, or a path to a
+/// directory. As in libgit2, a `:` makes a URL without a scheme an scp-style ssh address.
+fn is_local(url: &str) -> bool {
+    let has_scheme = url.contains("://");
+    url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("file://"))
+        || (!has_scheme && !url.contains(':') && Path::new(url).is_dir())
+}
+
 fn branch_ref(url: &str, branch: &str) -> Result<String> {
     let refname = format!("refs/heads/{branch}");
     if branch.is_empty() || !git2::Reference::is_valid_name(&refname) {
@@ -368,6 +386,20 @@ mod tests {
         assert_eq!(a.len(), "github.com-acme-config-".len() + 12 + 4);
         assert_ne!(a, dir_name("git@github.com:acme/config.git"));
         assert!(dir_name("/tmp/x/../y").starts_with("tmp-x-..-y-"), "{}", dir_name("/tmp/x/../y"));
+    }
+
+    #[test]
+    fn local_repositories_are_fetched_in_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_str().unwrap();
+        assert!(is_local(path));
+        assert!(is_local(&format!("file://{path}")));
+        assert!(is_local(&format!("FILE://{path}")));
+        assert!(!is_local(&format!("{path}/missing")), "libgit2 refuses it: not a transport");
+        for remote in ["https://github.com/a/b.git", "git://h/b", "git@github.com:a/b", "ssh://h/b"]
+        {
+            assert!(!is_local(remote), "{remote}");
+        }
     }
 
     #[test]

@@ -1,18 +1,20 @@
 //! [`Tree`] over one commit, read straight from a repository's object database.
 //!
 //! No checkout: files are blobs looked up by path in the commit's tree. Symlinks are followed
-//! inside the tree, like [`LocalTree`](crate::source::LocalTree) does on disk, and one that
-//! leaves the repository is refused. Submodules are not part of the repository's objects and
-//! read as absent.
+//! by the rule every tree shares (see [`crate::source`]): resolved within the commit's tree,
+//! never on the disk, and one that leaves the repository, dangles or loops is an error naming
+//! it. Submodules are not part of the repository's objects: they are listed as
+//! [`EntryKind::Other`] and never read.
 
 use super::{GitError, Result};
-use crate::source::{EntryKind, Tree, TreeEntry, TreeError, join, normalize};
-use git2::{ObjectType, Oid, Repository};
+use crate::source::links::{self, Entries, Raw, Store};
+use crate::source::{EntryKind, LinkProblem, Tree, TreeEntry, TreeError, join};
+use git2::{ObjectType, Oid, Repository, TreeEntry as GitEntry};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-/// How many symlinks one lookup may follow before it is taken as a loop.
-const MAX_LINKS: usize = 16;
+/// git's file mode of a symlink.
+const LINK_MODE: i32 = 0o120000;
 
 /// One file of a commit, with the id of its blob (see [`GitTree::files`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,29 +70,40 @@ impl GitTree {
     /// content is read. Lets a caller cache what it parsed from a file across commits.
     pub fn blob_id(&self, path: &str) -> Result<Option<String>, TreeError> {
         let repo = self.lock();
-        Ok(match self.resolve(&repo, path)? {
-            Some((oid, ObjectType::Blob)) => Some(oid.to_string()),
+        Ok(match links::resolve(&self.objects(&repo), path)? {
+            Some(found) if found.kind == EntryKind::File => Some(found.node.to_string()),
             _ => None,
         })
     }
 
     /// Every file of the commit, sorted by path, with blob ids. Symlinks and submodules are
-    /// left out. A walk of tree objects only: cheap even for thousands of files.
+    /// left out; a name that is not UTF-8 is an error. A walk of tree objects only: cheap
+    /// even for thousands of files.
     pub fn files(&self) -> Result<Vec<FileEntry>, TreeError> {
         let repo = self.lock();
         let tree = repo.find_tree(self.tree).map_err(|e| self.io("", e))?;
         let mut files = Vec::new();
+        let mut not_utf8 = None;
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(ObjectType::Blob)
-                && entry.filemode() != 0o120000
-                && let Ok(name) = entry.name()
-            {
-                files
-                    .push(FileEntry { path: format!("{dir}{name}"), blob: entry.id().to_string() });
+            if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == LINK_MODE {
+                return git2::TreeWalkResult::Ok;
+            }
+            match entry.name() {
+                Ok(name) => files
+                    .push(FileEntry { path: format!("{dir}{name}"), blob: entry.id().to_string() }),
+                Err(_) => {
+                    let name = String::from_utf8_lossy(entry.name_bytes());
+                    not_utf8 = Some(TreeError::NotUtf8 { path: format!("{dir}{name}") });
+                    return git2::TreeWalkResult::Abort;
+                }
             }
             git2::TreeWalkResult::Ok
         })
+        .or_else(|e| if not_utf8.is_some() { Ok(()) } else { Err(e) })
         .map_err(|e| self.io("", e))?;
+        if let Some(error) = not_utf8 {
+            return Err(error);
+        }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
     }
@@ -100,73 +113,13 @@ impl GitTree {
         self.repo.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Finds the object at `path`, following symlinks; `None` if absent.
-    fn resolve(
-        &self,
-        repo: &Repository,
-        path: &str,
-    ) -> Result<Option<(Oid, ObjectType)>, TreeError> {
-        let mut pending: Vec<String> =
-            normalize("", path)?.split('/').filter(|s| !s.is_empty()).map(String::from).collect();
-        pending.reverse();
-        let mut done: Vec<String> = Vec::new();
-        let mut current = (self.tree, ObjectType::Tree);
-        let mut links = 0;
-        while let Some(name) = pending.pop() {
-            if current.1 != ObjectType::Tree {
-                return Ok(None);
-            }
-            let tree = repo.find_tree(current.0).map_err(|e| self.io(path, e))?;
-            let Some(entry) = tree.get_name(&name) else { return Ok(None) };
-            if entry.filemode() == 0o120000 {
-                links += 1;
-                let target = self.link_target(repo, path, entry.id(), links)?;
-                // Resolve the target relative to the link's directory, from the root again.
-                let base = done.join("/");
-                let resolved = normalize(&base, &target).map_err(|_| TreeError::InvalidPath {
-                    path: path.to_string(),
-                    reason: "symlink points outside the repository",
-                })?;
-                for segment in resolved.split('/').rev().filter(|s| !s.is_empty()) {
-                    pending.push(segment.to_string());
-                }
-                done.clear();
-                current = (self.tree, ObjectType::Tree);
-                continue;
-            }
-            match entry.kind() {
-                Some(kind @ (ObjectType::Tree | ObjectType::Blob)) => current = (entry.id(), kind),
-                _ => return Ok(None), // a submodule: its objects live in another repository
-            }
-            done.push(name);
-        }
-        Ok(Some(current))
-    }
-
-    fn link_target(
-        &self,
-        repo: &Repository,
-        path: &str,
-        blob: Oid,
-        links: usize,
-    ) -> Result<String, TreeError> {
-        if links > MAX_LINKS {
-            return Err(TreeError::InvalidPath {
-                path: path.to_string(),
-                reason: "too many levels of symlinks",
-            });
-        }
-        let blob = repo.find_blob(blob).map_err(|e| self.io(path, e))?;
-        Ok(String::from_utf8_lossy(blob.content()).into_owned())
+    /// The object database under `repo`'s lock, as the shared link rule reads it.
+    fn objects<'a>(&'a self, repo: &'a Repository) -> Objects<'a> {
+        Objects { tree: self, repo }
     }
 
     fn io(&self, path: &str, e: git2::Error) -> TreeError {
-        let source = GitError::Object {
-            repo: self.label.clone(),
-            what: format!("path {path:?}"),
-            source: e,
-        };
-        TreeError::Io { path: path.to_string(), tree: self.label.clone(), source: Box::new(source) }
+        TreeError::Io { path: path.to_string(), tree: self.label.clone(), source: Box::new(e) }
     }
 
     fn not_found(&self, path: &str) -> TreeError {
@@ -174,63 +127,96 @@ impl GitTree {
     }
 }
 
-impl Tree for GitTree {
-    fn read(&self, path: &str) -> Result<Vec<u8>, TreeError> {
-        let repo = self.lock();
-        match self.resolve(&repo, path)? {
-            Some((oid, ObjectType::Blob)) => {
-                Ok(repo.find_blob(oid).map_err(|e| self.io(path, e))?.content().to_vec())
-            }
-            Some(_) => {
-                Err(TreeError::InvalidPath { path: path.to_string(), reason: "is a directory" })
-            }
-            None => Err(self.not_found(path)),
+/// A [`GitTree`]'s objects, with the repository locked: tree objects are directories, blobs
+/// files, blobs of mode 120000 symlinks, commits submodules.
+struct Objects<'a> {
+    tree: &'a GitTree,
+    repo: &'a Repository,
+}
+
+impl Objects<'_> {
+    fn raw(&self, entry: &GitEntry<'_>, shown: &str) -> Result<Raw<Oid>, TreeError> {
+        if entry.filemode() == LINK_MODE {
+            let blob = self.repo.find_blob(entry.id()).map_err(|e| self.tree.io(shown, e))?;
+            let target = std::str::from_utf8(blob.content()).map_err(|_| TreeError::Symlink {
+                path: shown.to_string(),
+                target: String::from_utf8_lossy(blob.content()).into_owned(),
+                problem: LinkProblem::NotUtf8,
+            })?;
+            return Ok(Raw::Link(target.to_string()));
         }
+        Ok(match entry.kind() {
+            Some(ObjectType::Tree) => Raw::Dir(entry.id()),
+            Some(ObjectType::Blob) => Raw::File(entry.id()),
+            _ => Raw::Other(entry.id()),
+        })
+    }
+}
+
+impl Store for Objects<'_> {
+    type Node = Oid;
+
+    fn root(&self) -> Oid {
+        self.tree.tree
+    }
+
+    fn tree_label(&self) -> String {
+        self.tree.label.clone()
+    }
+
+    fn child(&self, dir: &Oid, name: &str, shown: &str) -> Result<Option<Raw<Oid>>, TreeError> {
+        let tree = self.repo.find_tree(*dir).map_err(|e| self.tree.io(shown, e))?;
+        tree.get_name(name).map(|entry| self.raw(&entry, shown)).transpose()
+    }
+
+    fn entries(&self, dir: &Oid, shown: &str) -> Result<Entries<Oid>, TreeError> {
+        let tree = self.repo.find_tree(*dir).map_err(|e| self.tree.io(shown, e))?;
+        let mut entries = Vec::with_capacity(tree.len());
+        for entry in tree.iter() {
+            let Ok(name) = entry.name() else {
+                let name = String::from_utf8_lossy(entry.name_bytes());
+                return Err(TreeError::NotUtf8 { path: join(shown, &name) });
+            };
+            let raw = self.raw(&entry, &join(shown, name))?;
+            entries.push((name.to_string(), raw));
+        }
+        Ok(entries)
+    }
+}
+
+impl Tree for GitTree {
+    fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, TreeError> {
+        let repo = self.lock();
+        let found = links::resolve(&self.objects(&repo), path)?;
+        let oid = match found {
+            Some(found) if found.kind == EntryKind::File => found.node,
+            Some(found) => {
+                let reason = if found.kind == EntryKind::Dir {
+                    "is a directory"
+                } else {
+                    "is a git submodule"
+                };
+                return Err(TreeError::InvalidPath { path: path.to_string(), reason });
+            }
+            None => return Err(self.not_found(path)),
+        };
+        // The header gives the size without inflating the blob.
+        let odb = repo.odb().map_err(|e| self.io(path, e))?;
+        let (size, _) = odb.read_header(oid).map_err(|e| self.io(path, e))?;
+        if size as u64 > limit {
+            return Err(TreeError::TooLarge { path: path.to_string(), limit });
+        }
+        Ok(repo.find_blob(oid).map_err(|e| self.io(path, e))?.content().to_vec())
     }
 
     fn list(&self, dir: &str) -> Result<Vec<TreeEntry>, TreeError> {
         let repo = self.lock();
-        let oid = match self.resolve(&repo, dir)? {
-            Some((oid, ObjectType::Tree)) => oid,
-            Some(_) => {
-                return Err(TreeError::InvalidPath {
-                    path: dir.to_string(),
-                    reason: "is not a directory",
-                });
-            }
-            None => return Err(self.not_found(dir)),
-        };
-        let tree = repo.find_tree(oid).map_err(|e| self.io(dir, e))?;
-        let dir = normalize("", dir)?;
-        let mut entries = Vec::new();
-        for entry in tree.iter() {
-            let Ok(name) = entry.name() else { continue }; // not UTF-8: not addressable by path
-            let kind = if entry.filemode() == 0o120000 {
-                // Follow the link, as `read` does; a dangling link is not an entry we can read.
-                match self.resolve(&repo, &join(&dir, name)) {
-                    Ok(Some((_, ObjectType::Tree))) => EntryKind::Dir,
-                    Ok(Some(_)) => EntryKind::File,
-                    Ok(None) | Err(_) => continue,
-                }
-            } else {
-                match entry.kind() {
-                    Some(ObjectType::Tree) => EntryKind::Dir,
-                    Some(ObjectType::Blob) => EntryKind::File,
-                    _ => continue,
-                }
-            };
-            entries.push(TreeEntry { name: name.to_string(), kind });
-        }
-        // git sorts directories as if their name ended in `/`; the trait wants plain names.
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(entries)
+        links::list(&self.objects(&repo), dir)
     }
 
     fn kind(&self, path: &str) -> Result<Option<EntryKind>, TreeError> {
         let repo = self.lock();
-        Ok(self.resolve(&repo, path)?.map(|(_, kind)| {
-            if kind == ObjectType::Tree { EntryKind::Dir } else { EntryKind::File }
-        }))
+        Ok(links::resolve(&self.objects(&repo), path)?.map(|found| found.kind))
     }
 
     fn label(&self) -> String {
