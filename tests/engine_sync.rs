@@ -160,6 +160,10 @@ async fn prune_spares_disabled_objects_and_objects_another_app_tracks() {
     api.patch("shared", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&takeover))
         .await
         .unwrap();
+    cluster::cached(&engine, "v1", "ConfigMap", "shop", "shared", |o| {
+        o["metadata"]["annotations"]["cetus.dev/tracking"] == "other:/ConfigMap:shop/shared"
+    })
+    .await;
 
     for file in ["keep.yaml", "shared.yaml", "gone.yaml"] {
         std::fs::remove_file(app.path().join("extra").join(file)).unwrap();
@@ -292,6 +296,10 @@ async fn a_field_left_to_another_manager_is_not_fought_over() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    cluster::cached(&engine, "apps/v1", "Deployment", "shop", "web", |o| {
+        o["spec"]["replicas"] == 5
+    })
+    .await;
 
     cluster.sandbox.reset_request_counts();
     let report = kept.sync(&engine, &app.render(), &SyncOptions::default()).await;
@@ -350,6 +358,8 @@ async fn a_conflicting_manager_is_overridden_and_reported() {
     )
     .await
     .unwrap();
+    cluster::cached(&engine, "v1", "ConfigMap", "shop", "settings", |o| o["data"]["mode"] == "lax")
+        .await;
 
     let report = kept.sync(&engine, &app.render(), &SyncOptions::default()).await;
     assert_eq!(report.error, None);

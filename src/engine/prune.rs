@@ -1,14 +1,16 @@
 //! Prune: deleting what the last successful sync put in the cluster and the render no longer
 //! has — and only that — plus rebuilding an inventory from the cluster when the store lost it.
 //!
-//! An object is deleted only when all of these hold, checked against the live object just
-//! before the delete: its `cetus.dev/tracking` annotation names this app and this very object
-//! (a copied manifest, or another app's object with the same name, is never touched); it is
-//! not annotated `cetus.dev/prune: disabled`; it is the object the inventory recorded (same
-//! uid — the delete carries the uid as a precondition, so a namesake created in between
-//! survives); and, for a Namespace, Cetus created it. Deletes go in reverse stage order (the
-//! rest, workloads, Services, configuration, then Namespaces and CRDs), concurrently within a
-//! stage, in the background as kubectl does.
+//! An object is deleted only when all of these hold, checked against the object read from the
+//! server just before the delete (never a cached copy): its `cetus.dev/tracking` annotation
+//! names this app and this very object (a copied manifest, or another app's object with the
+//! same name, is never touched); it is not annotated `cetus.dev/prune: disabled`; it is the
+//! object the inventory recorded (same uid, so a namesake created since survives); and, for a
+//! Namespace, Cetus created it. The delete carries the checked version's uid and
+//! resourceVersion as preconditions, so a change in between fails it rather than deleting
+//! what was not checked. Deletes go in reverse stage order (the rest, workloads, Services,
+//! configuration, then Namespaces and CRDs), concurrently within a stage, in the background
+//! as kubectl does.
 
 use super::change::Action;
 use super::inventory::{Inventory, InventoryEntry};
@@ -69,7 +71,11 @@ impl Context<'_> {
         else {
             return skipped(format!("{} is no longer served", entry.api_version()));
         };
-        let live = match self.engine.live(&resolved, &entry.key()).await {
+        // Read from the server, not the cache: the checks below must judge the object as it is
+        // now (another app may have taken it over a moment ago), and the delete is made
+        // conditional on this very version.
+        let read = self.engine.requests().get(&resolved, &entry.namespace, &entry.name).await;
+        let live = match read {
             Ok(Some(live)) => live,
             Ok(None) => return None,
             Err(e) => return failed(format!("read failed: {}", e.chain())),
@@ -81,9 +87,16 @@ impl Context<'_> {
             return Some((Action::Pruned, None));
         }
         let uid = live.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
-        match self.engine.requests().delete(&resolved, &entry.namespace, &entry.name, uid).await {
+        let before = live.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+        let deleted = self.engine.requests().delete(
+            &resolved,
+            &entry.namespace,
+            &entry.name,
+            uid,
+            before.unwrap_or_default(),
+        );
+        match deleted.await {
             Ok(_) => {
-                let before = live.pointer("/metadata/resourceVersion").and_then(Value::as_str);
                 let write = Write {
                     resolved,
                     key: entry.key(),

@@ -216,23 +216,25 @@ impl Requests {
         Ok(ApplyAnswer { object: to_value(object), overrode })
     }
 
-    /// Deletes one object (in the background, as kubectl does), only if its uid is still
-    /// `uid`. Returns `false` if it was already gone.
+    /// Deletes one object (in the background, as kubectl does), only if it is still the
+    /// version that was checked: its uid and resourceVersion are preconditions, so a change
+    /// in between fails the delete (409) instead of deleting what was not checked. Returns
+    /// `false` if it was already gone.
     pub async fn delete(
         &self,
         resolved: &Resolved,
         namespace: &str,
         name: &str,
         uid: &str,
+        resource_version: &str,
     ) -> Result<bool, RequestError> {
         let api = self.api(resolved, namespace);
-        let params = DeleteParams {
-            preconditions: Some(Preconditions {
-                uid: Some(uid.to_string()),
-                resource_version: None,
-            }),
-            ..DeleteParams::background()
+        let preconditions = Preconditions {
+            uid: Some(uid.to_string()),
+            resource_version: Some(resource_version.to_string()),
         };
+        let params =
+            DeleteParams { preconditions: Some(preconditions), ..DeleteParams::background() };
         let deleted = self.retried(|| async { self.timed(api.delete(name, &params)).await }).await;
         match deleted {
             Ok(_) => Ok(true),

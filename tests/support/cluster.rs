@@ -101,6 +101,29 @@ impl Cluster {
     }
 }
 
+/// Waits (up to 10 s) until `engine`'s watch cache holds the object and `check` accepts it:
+/// a change someone else made must reach the cache before a sync can be expected to see it.
+pub async fn cached(
+    engine: &Engine,
+    api_version: &str,
+    kind: &str,
+    ns: &str,
+    name: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) {
+    let resolved = engine.resources().resolve(api_version, kind).expect("a served kind");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let cetus::engine::Lookup::Present(object) = engine.cache().get(&resolved, ns, name)
+            && check(&serde_json::to_value(&*object).unwrap())
+        {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{kind} {ns}/{name} never reached the cache");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A kube client for a kubeconfig (YAML).
 pub async fn client_for(kubeconfig: &str) -> kube::Client {
     let kubeconfig = Kubeconfig::from_yaml(kubeconfig).expect("the kubeconfig parses");
