@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod daemon;
 pub mod engine;
 pub mod render;
 pub mod source;
