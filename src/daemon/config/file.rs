@@ -328,13 +328,18 @@ fn describe(value: &Value) -> String {
 }
 
 /// The message for an unknown key, with the nearest valid key suggested as cetus.yaml's
-/// reader does.
+/// reader does; a key that differs only in case, `_` or `-` (`ssh_key_file`, as flags and
+/// variables spell it) is always matched.
 fn unknown_key(key: &str, expected: &[&str]) -> String {
-    let nearest = expected
-        .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(key, candidate), *candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-        .min();
+    let folded = |k: &str| k.replace(['_', '-'], "").to_ascii_lowercase();
+    let same = expected.iter().find(|candidate| folded(candidate) == folded(key));
+    let nearest = same.map(|c| (0, *c)).or_else(|| {
+        expected
+            .iter()
+            .map(|candidate| (strsim::damerau_levenshtein(key, candidate), *candidate))
+            .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
+            .min()
+    });
     match nearest {
         Some((_, suggestion)) => format!("unknown key `{key}`; did you mean `{suggestion}`?"),
         None => format!("unknown key `{key}`; expected one of: {}", expected.join(", ")),
@@ -411,6 +416,17 @@ zzzzzz: 1
                 "cetusd.yaml:10:12: logFormat: unknown value `xml`, expected one of `text`, `json`",
                 "cetusd.yaml:8:14: concurrency: invalid type: number 2.5, expected an integer",
                 "cetusd.yaml:11:16: healthTimeout: invalid type: number 5, expected a duration (e.g. 60s)",
+            ]
+        );
+    }
+
+    #[test]
+    fn flag_style_keys_get_the_file_spelling_suggested() {
+        assert_eq!(
+            problems("history_limit: 5\nrepo:\n  auth:\n    ssh_key_file: /k\n"),
+            [
+                "cetusd.yaml:1:1: unknown key `history_limit`; did you mean `historyLimit`?",
+                "cetusd.yaml:4:5: repo.auth: unknown key `ssh_key_file`; did you mean `sshKeyFile`?",
             ]
         );
     }

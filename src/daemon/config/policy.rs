@@ -246,6 +246,10 @@ mod tests {
         assert!(!p.env_allowed("CETUS_API_TOKEN") && !p.env_allowed("HOME"));
         assert!(!Policy::default().env_allowed("APP_X"), "nothing is allowed by default");
         assert_eq!(p.env_allow(), ["APP_*", "LOG_LEVEL"]);
+        // The process environment, through the same filter: PATH is set wherever tests run.
+        let path = Policy::new(&["PATH"], None, REPO, Auth::None).unwrap().env_lookup();
+        assert_eq!(path("PATH"), std::env::var("PATH").ok());
+        assert_eq!(p.env_lookup()("PATH"), None);
         assert_eq!(
             Policy::new(&["APP_[X"], None, REPO, Auth::None).unwrap_err(),
             "`APP_[X` is not a valid glob: unclosed character class; missing ']'"
@@ -283,6 +287,9 @@ mod tests {
         assert_eq!(p.dependency_allowed("https://git.example.com/platform/postgres.git"), Ok(()));
         assert_eq!(p.dependency_allowed("https://GIT.EXAMPLE.COM/platform/pg"), Ok(()));
         assert_eq!(p.dependency_allowed("HTTPS://git.example.com:443/platform//pg"), Ok(()));
+        let ssh = policy(Some(&["ssh://git@git.example.com/platform/"]));
+        assert_eq!(ssh.dependency_allowed("git@git.example.com:platform/pg.git"), Ok(()));
+        assert!(ssh.dependency_allowed("git@git.example.com:platformx/pg.git").is_err());
         let listed = "it is under none of the prefixes of policy.dependencies (https://git.example.com/platform/)";
         for url in [
             "https://git.example.com/platform-evil/pg.git",
