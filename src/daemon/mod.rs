@@ -2,14 +2,15 @@
 //! profile, syncs what changed, records each sync, heals drift and rolls back what does not
 //! become healthy.
 //!
-//! The parts: [`repo`] (one pass over the config repository), [`registry`] (the apps and their
-//! status), [`schedule`] (the per-app state machine: coalescing, one sync per app, backoff),
+//! The parts: [`config`] (its configuration: file, flags, variables, policy), [`repo`] (one
+//! pass over the config repository), [`registry`] (the apps and their status), [`schedule`] (the per-app state machine: coalescing, one sync per app, backoff),
 //! [`reconcile`] (one app's sync, with history and auto-rollback), [`loops`] (the tasks that
 //! feed them: polls and webhooks, drift, the scheduler), [`handle`] (what the HTTP API asks of
 //! the daemon), [`client`] (the counted kube client). Data flows one way: source → render →
 //! engine → store; the API only reads the store and the registry and queues triggers.
 
 pub mod client;
+pub mod config;
 pub mod handle;
 pub mod loops;
 pub mod reconcile;
