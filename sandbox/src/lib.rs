@@ -11,6 +11,7 @@ pub mod controllers;
 pub mod controls;
 pub mod discovery;
 pub mod fields;
+mod handle_controls;
 pub mod kubeconfig;
 pub mod merge;
 pub mod meta;
@@ -27,5 +28,8 @@ pub mod table;
 pub mod validation;
 pub mod verbs;
 
-pub use controls::{ErrorInjection, RequestCount, parse_duration};
+pub use controls::{
+    ErrorInjection, Fault, FaultAction, JobMatch, RequestCount, RequestMatch, WatchBreak,
+    parse_duration,
+};
 pub use sandbox::{Sandbox, SandboxError, SandboxHandle, SandboxOptions};

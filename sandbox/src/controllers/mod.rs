@@ -308,7 +308,8 @@ impl Controllers {
             return;
         }
         let fails = meta::annotation(obj, job::FAIL_JOB) == Some("true")
-            || self.state.controls.job_fails(&key.namespace, &key.name);
+            || workload::template_image_fails(obj)
+            || self.state.controls.job_fails(&key.namespace, obj);
         let delay = Self::delay_of(obj, job::DURATION, self.state.tuning.job_duration);
         let left = self.remaining(obj, delay);
         let phase = match (left.is_zero(), fails) {

@@ -33,9 +33,12 @@ pub fn image_tag_is_fail(image: &str) -> bool {
 
 /// Whether the workload asks to fail: the annotation or an image tagged `fail`.
 pub fn wants_failure(obj: &Value) -> bool {
-    if meta::annotation(obj, FAIL_ROLLOUT) == Some("true") {
-        return true;
-    }
+    meta::annotation(obj, FAIL_ROLLOUT) == Some("true") || template_image_fails(obj)
+}
+
+/// Whether a container (or init container) of the object's pod template has an image
+/// tagged `fail`: workloads then fail their rollout, Jobs fail.
+pub fn template_image_fails(obj: &Value) -> bool {
     let spec = &obj["spec"]["template"]["spec"];
     ["containers", "initContainers"]
         .iter()
