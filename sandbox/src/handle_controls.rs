@@ -3,10 +3,10 @@
 //! controller would write (fail marks, withheld CRDs, held claims) make the controllers
 //! look at everything again.
 
-use crate::SandboxHandle;
 use crate::controls::{
     ErrorInjection, Fault, FaultAction, JobMatch, RequestCount, RequestMatch, WatchBreak,
 };
+use crate::sandbox::SandboxHandle;
 use crate::state::{Nudge, WatchSignal};
 use crate::status::ApiError;
 use std::sync::Arc;

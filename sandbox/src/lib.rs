@@ -10,7 +10,6 @@
 pub mod controllers;
 pub mod controls;
 pub mod discovery;
-pub mod fields;
 mod handle_controls;
 pub mod kubeconfig;
 pub mod merge;
@@ -27,6 +26,7 @@ pub mod store;
 pub mod table;
 pub mod validation;
 pub mod verbs;
+pub mod write;
 
 pub use controls::{
     ErrorInjection, Fault, FaultAction, JobMatch, RequestCount, RequestMatch, WatchBreak,

@@ -8,11 +8,8 @@ use super::Controllers;
 use crate::meta;
 use crate::registry::resources_of_crd;
 use crate::store::ObjKey;
-use crate::verbs::delete::{Deleted, Propagation, delete_object};
+use crate::write::{CRD_CLEANUP as CLEANUP, Deleted, Propagation, delete_object};
 use serde_json::{Value, json};
-
-/// The finalizer that holds a deleted CRD until its instances are gone.
-pub const CLEANUP: &str = "customresourcecleanup.apiextensions.k8s.io";
 
 /// Reconciles one CRD.
 pub fn reconcile(c: &mut Controllers, key: &ObjKey, crd: &Value) {

@@ -9,18 +9,16 @@
 
 mod crd;
 
-pub use crd::CLEANUP as CRD_CLEANUP;
 mod gc;
 pub mod job;
 mod namespace;
 mod simple;
 pub mod workload;
 
-use crate::fields;
 use crate::meta;
 use crate::state::{Nudge, State};
 use crate::store::{Change, EventType, ObjKey, Signal};
-use crate::verbs::write::{FieldValidation, WriteOptions};
+use crate::write::{self, FieldValidation, WriteOptions};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -180,9 +178,9 @@ impl Controllers {
         let Some(obj) = self.state.store().get(key).cloned() else { return };
         if meta::is_deleting(&obj) {
             let finalizers = meta::finalizers(&obj);
-            if finalizers.iter().any(|f| f == crate::verbs::delete::ORPHAN) {
+            if finalizers.iter().any(|f| f == write::ORPHAN) {
                 gc::orphan(self, key, &obj);
-            } else if finalizers.iter().any(|f| f == crate::verbs::delete::FOREGROUND) {
+            } else if finalizers.iter().any(|f| f == write::FOREGROUND) {
                 gc::foreground(self, key, &obj);
             }
         }
@@ -229,9 +227,8 @@ impl Controllers {
             explicit_manager: true,
             validation: FieldValidation::Ignore,
         };
-        fields::on_update(&info, &old, &mut new, &options, subresource);
-        if let Err(e) = crate::verbs::write::commit(&mut store, key.clone(), Some(&old), new, false)
-        {
+        write::on_update(&info, &old, &mut new, &options, subresource);
+        if let Err(e) = write::commit(&mut store, key.clone(), Some(&old), new, false) {
             tracing::warn!(object = %key.name, error = %e, "controller write failed");
         }
     }

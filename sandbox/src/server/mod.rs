@@ -183,9 +183,9 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-    target: path::Target,
+    target: verbs::Target,
 ) -> Result<Response, ApiError> {
-    let query = request::Query::parse(uri.query())?;
+    let query = verbs::Params::parse(uri.query())?;
     let verb = verbs::verb_of(&method, &target, &query);
     // kube-apiserver's RequestInfo files a Namespace object under its own name.
     let is_namespace = target.info.group.is_empty() && target.info.plural == "namespaces";
@@ -230,10 +230,10 @@ async fn handle(
 /// Serves a resource request: decodes it and runs the verb.
 async fn serve(
     state: Arc<State>,
-    query: request::Query,
+    query: verbs::Params,
     headers: HeaderMap,
     body: Bytes,
-    target: path::Target,
+    target: verbs::Target,
     verb: &'static str,
 ) -> Result<Response, ApiError> {
     let repr = request::negotiate(accept(&headers))?;

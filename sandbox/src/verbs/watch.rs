@@ -7,10 +7,10 @@
 //! Owns the per-watch filter and stream. The history and broadcast are the store's.
 
 use super::list::selection;
+use super::request::{Representation, flag};
 use super::{Call, Reply, present};
 use crate::registry::ResourceInfo;
 use crate::selectors::Selection;
-use crate::server::request::{Representation, flag};
 use crate::state::{State, WatchSignal};
 use crate::status::ApiError;
 use crate::store::{Change, EventType, Signal, Store, TooOld};
