@@ -62,6 +62,9 @@ pub struct SandboxOptions {
     pub latency: Duration,
     /// How long workloads take to become ready (annotations override it per object).
     pub deployment_ready_delay: Duration,
+    /// What a Deployment's `progressDeadlineSeconds` is multiplied by before a failing
+    /// rollout reports `ProgressDeadlineExceeded` (0.001: the default 600 s are 600 ms).
+    pub progress_deadline_scale: f64,
     /// How long Jobs run before they complete (annotations override it per object).
     pub job_duration: Duration,
     /// How long a deleted Namespace stays `Terminating` before its contents go.
@@ -79,6 +82,7 @@ impl Default for SandboxOptions {
             data_dir: None,
             latency: Duration::ZERO,
             deployment_ready_delay: Duration::ZERO,
+            progress_deadline_scale: 0.001,
             job_duration: Duration::ZERO,
             namespace_termination_delay: Duration::from_millis(500),
             bookmark_interval: Duration::from_secs(5),
@@ -157,6 +161,7 @@ impl Sandbox {
         let tuning = Tuning {
             bookmark_interval: options.bookmark_interval,
             deployment_ready_delay: options.deployment_ready_delay,
+            progress_deadline_scale: options.progress_deadline_scale,
             job_duration: options.job_duration,
             namespace_termination_delay: options.namespace_termination_delay,
         };

@@ -19,6 +19,8 @@ pub struct Tuning {
     pub bookmark_interval: Duration,
     /// The default delay before a workload reports ready.
     pub deployment_ready_delay: Duration,
+    /// What a Deployment's `progressDeadlineSeconds` is multiplied by.
+    pub progress_deadline_scale: f64,
     /// The default delay before a Job completes.
     pub job_duration: Duration,
     /// How long a deleted Namespace stays `Terminating` before its contents are removed

@@ -12,6 +12,7 @@ mod crd;
 mod gc;
 pub mod job;
 mod namespace;
+mod rollout;
 mod simple;
 pub mod workload;
 
@@ -34,6 +35,8 @@ pub struct Controllers {
     first_seen: HashMap<(String, i64), Instant>,
     /// Objects with a delayed reconcile pending, so that each gets one timer.
     scheduled: HashSet<ObjKey>,
+    /// The current rollout of each Deployment, by uid.
+    rollouts: HashMap<String, rollout::Memo>,
 }
 
 /// Starts the controllers; they stop when the server shuts down.
@@ -48,6 +51,7 @@ pub fn spawn(
         dependents: HashMap::new(),
         first_seen: HashMap::new(),
         scheduled: HashSet::new(),
+        rollouts: HashMap::new(),
     };
     tokio::spawn(controllers.run(rx, nudges))
 }
@@ -128,6 +132,7 @@ impl Controllers {
                 self.unindex(&c.key, &c.object);
                 let uid = meta::uid(&c.object).to_string();
                 self.first_seen.retain(|(u, _), _| *u != uid);
+                self.rollouts.remove(&uid);
                 gc::owner_gone(self, &uid);
                 for owner in meta::owner_uids(&c.object) {
                     if let Some(k) = self.uids.get(&owner).cloned() {
@@ -280,6 +285,10 @@ impl Controllers {
             || self.state.controls.rollout_fails(&key.namespace, &key.name);
         let delay =
             Self::delay_of(obj, workload::READY_AFTER, self.state.tuning.deployment_ready_delay);
+        if key.resource == "deployments" {
+            self.deployment(key, obj, fails, delay);
+            return;
+        }
         let left = self.remaining(obj, delay);
         let rollout = match (fails, left.is_zero()) {
             (true, true) => Rollout::Failed,
@@ -294,7 +303,7 @@ impl Controllers {
             .resource(&key.group, &key.resource)
             .map(|i| i.kind.clone())
             .unwrap_or_default();
-        if let Some(status) = workload::status(&kind, obj, rollout, &meta::now()) {
+        if let Some(status) = workload::status(&kind, obj, rollout) {
             self.set_status(key, obj, "kube-controller-manager", status);
         }
     }

@@ -50,7 +50,16 @@ impl Filter {
             (EventType::Deleted, false, _) => return None,
             (_, false, true) => "ADDED",
             (_, true, true) => "MODIFIED",
-            (_, true, false) => "DELETED",
+            (_, true, false) => {
+                // The watch cache (cacheWatcher.convertToWatchEvent) sends an object that
+                // leaves the selection as DELETED carrying the object as it was, still
+                // matching, at the event's resourceVersion.
+                let previous = change.previous.as_deref()?;
+                let mut last = previous.clone();
+                crate::meta::metadata_mut(&mut last)
+                    .insert("resourceVersion".into(), change.rv.to_string().into());
+                return Some(("DELETED", present(&self.info, &Arc::new(last))));
+            }
             (_, false, false) => return None,
         };
         Some((type_, present(&self.info, &change.object)))

@@ -12,6 +12,7 @@ mod crud;
 mod discovery;
 mod errors;
 mod faults;
+mod fidelity;
 mod lists;
 mod marks;
 mod persistence;
