@@ -12,6 +12,7 @@ pub mod delete;
 pub mod get;
 pub mod list;
 pub mod patch;
+pub mod protobuf;
 pub mod request;
 pub mod scale;
 pub mod update;

@@ -22,15 +22,19 @@ pub fn options(call: &Call, options_kind: &str) -> Result<WriteOptions, ApiError
 /// Decodes the body into an object whose apiVersion and kind match the resource (filled
 /// in when missing).
 pub fn decode_object(call: &Call) -> Result<Value, ApiError> {
-    // Protobuf bodies (kubectl's typed clients, e.g. `kubectl create configmap`) are not
-    // understood: k8s-openapi has no protobuf form of the types.
-    if !matches!(
-        call.content_type.as_str(),
-        "" | "application/json" | "application/yaml" | "application/merge-patch+json"
-    ) {
-        return Err(ApiError::unsupported_media_type(&["application/json", "application/yaml"]));
-    }
-    let mut obj = super::request::decode_body(&call.body)?;
+    let mut obj = match call.content_type.as_str() {
+        "" | "application/json" | "application/yaml" | "application/merge-patch+json" => {
+            super::request::decode_body(&call.body)?
+        }
+        super::protobuf::CONTENT_TYPE => super::protobuf::decode(&call.body)?,
+        _ => {
+            return Err(ApiError::unsupported_media_type(&[
+                "application/json",
+                "application/yaml",
+                super::protobuf::CONTENT_TYPE,
+            ]));
+        }
+    };
     let info = call.info();
     let Value::Object(map) = &mut obj else {
         return Err(ApiError::bad_request(format!(
