@@ -132,3 +132,51 @@ async fn the_runtime_watcher_recovers_from_ended_and_broken_watches() {
     drop(events);
     handle.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn streaming_lists_from_an_empty_start_and_after_a_410() {
+    let handle = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let ns = unique("wstream");
+    let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+    http_to(
+        &handle,
+        "POST",
+        "/api/v1/namespaces",
+        Some("application/json"),
+        None,
+        &body.to_string(),
+    )
+    .await;
+    let api: Api<ConfigMap> = Api::namespaced(client_for(&handle).await, &ns);
+    let config = watcher::Config::default().streaming_lists();
+    let mut events = watcher(api.clone(), config).boxed();
+    let mut next = async || {
+        let e = tokio::time::timeout(WAIT, events.next()).await.expect("an event");
+        match e.expect("the stream goes on") {
+            Err(watcher::Error::WatchError(s)) => format!("Error {}", s.code),
+            Err(other) => panic!("{other:?}"),
+            Ok(e) => match e {
+                watcher::Event::Init => "Init".to_string(),
+                watcher::Event::InitApply(o) => format!("InitApply {}", o.metadata.name.unwrap()),
+                watcher::Event::InitDone => "InitDone".to_string(),
+                watcher::Event::Apply(o) => format!("Apply {}", o.metadata.name.unwrap()),
+                watcher::Event::Delete(o) => format!("Delete {}", o.metadata.name.unwrap()),
+            },
+        }
+    };
+    // An empty namespace: the initial events end at once.
+    assert_eq!((next().await, next().await), ("Init".into(), "InitDone".into()));
+    api.create(&PostParams::default(), &cm("a")).await.unwrap();
+    assert_eq!(next().await, "Apply a");
+    // A 410: the watcher reports it, then starts over with a streaming list of what is there.
+    handle.expire_watches();
+    let mut after = Vec::new();
+    while after.last().map(String::as_str) != Some("InitDone") {
+        after.push(next().await);
+    }
+    assert_eq!(after, vec!["Error 410", "Init", "InitApply a", "InitDone"]);
+    api.create(&PostParams::default(), &cm("b")).await.unwrap();
+    assert_eq!(next().await, "Apply b");
+    drop(events);
+    handle.shutdown().await.unwrap();
+}
