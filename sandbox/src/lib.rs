@@ -10,7 +10,7 @@
 pub mod controllers;
 pub mod controls;
 pub mod discovery;
-pub mod fields;
+mod handle_controls;
 pub mod kubeconfig;
 pub mod merge;
 pub mod meta;
@@ -26,6 +26,10 @@ pub mod store;
 pub mod table;
 pub mod validation;
 pub mod verbs;
+pub mod write;
 
-pub use controls::{ErrorInjection, RequestCount, parse_duration};
+pub use controls::{
+    ErrorInjection, Fault, FaultAction, JobMatch, RequestCount, RequestMatch, WatchBreak,
+    parse_duration,
+};
 pub use sandbox::{Sandbox, SandboxError, SandboxHandle, SandboxOptions};

@@ -4,12 +4,12 @@
 //! kubeconfig, the test controls and shutdown.
 
 use crate::controllers;
-use crate::controls::{Controls, ErrorInjection, RequestCount};
+use crate::controls::Controls;
 use crate::kubeconfig;
 use crate::meta;
 use crate::registry::{Registry, resources_of_crd};
 use crate::server;
-use crate::state::{Nudge, State, Tuning};
+use crate::state::{State, Tuning};
 use crate::store::{ObjKey, Store, StoreError, StoreOptions};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -62,6 +62,9 @@ pub struct SandboxOptions {
     pub latency: Duration,
     /// How long workloads take to become ready (annotations override it per object).
     pub deployment_ready_delay: Duration,
+    /// What a Deployment's `progressDeadlineSeconds` is multiplied by before a failing
+    /// rollout reports `ProgressDeadlineExceeded` (0.001: the default 600 s are 600 ms).
+    pub progress_deadline_scale: f64,
     /// How long Jobs run before they complete (annotations override it per object).
     pub job_duration: Duration,
     /// How long a deleted Namespace stays `Terminating` before its contents go.
@@ -79,6 +82,7 @@ impl Default for SandboxOptions {
             data_dir: None,
             latency: Duration::ZERO,
             deployment_ready_delay: Duration::ZERO,
+            progress_deadline_scale: 0.001,
             job_duration: Duration::ZERO,
             namespace_termination_delay: Duration::from_millis(500),
             bookmark_interval: Duration::from_secs(5),
@@ -97,7 +101,7 @@ pub struct Sandbox;
 #[derive(Debug)]
 pub struct SandboxHandle {
     addr: SocketAddr,
-    state: Arc<State>,
+    pub(crate) state: Arc<State>,
     stop: watch::Sender<bool>,
     stopped: Option<oneshot::Receiver<Result<(), StoreError>>>,
 }
@@ -157,6 +161,7 @@ impl Sandbox {
         let tuning = Tuning {
             bookmark_interval: options.bookmark_interval,
             deployment_ready_delay: options.deployment_ready_delay,
+            progress_deadline_scale: options.progress_deadline_scale,
             job_duration: options.job_duration,
             namespace_termination_delay: options.namespace_termination_delay,
         };
@@ -178,6 +183,8 @@ impl Sandbox {
                 // Either a stop request or the handle being dropped ends the server.
                 let _ = signal.wait_for(|s| *s).await;
             };
+            let app = app.into_make_service_with_connect_info::<server::Cut>();
+            let listener = server::CuttableListener(listener);
             if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
                 tracing::error!(error = %e, "sandbox server failed");
             }
@@ -244,54 +251,6 @@ impl SandboxHandle {
     pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SandboxError> {
         std::fs::write(path, self.kubeconfig())
             .map_err(|source| SandboxError::Kubeconfig { path: path.to_path_buf(), source })
-    }
-
-    /// The request counters by verb and resource.
-    pub fn request_counts(&self) -> Vec<RequestCount> {
-        self.state.controls.request_counts()
-    }
-
-    /// One request counter, e.g. `("patch", "deployments")`.
-    pub fn request_count(&self, verb: &str, resource: &str) -> u64 {
-        self.state.controls.request_count(verb, resource)
-    }
-
-    /// Resets the request counters.
-    pub fn reset_request_counts(&self) {
-        self.state.controls.reset_request_counts();
-    }
-
-    /// Sets the latency added to every API request.
-    pub fn set_latency(&self, latency: Duration) {
-        self.state.controls.set_latency(latency);
-    }
-
-    /// Fails the next matching requests (see [`ErrorInjection`]).
-    pub fn inject_error(&self, injection: ErrorInjection) {
-        self.state.controls.inject_error(injection);
-    }
-
-    /// Drops every pending error injection.
-    pub fn clear_injections(&self) {
-        self.state.controls.clear_injections();
-    }
-
-    /// Makes the rollout of the workload `namespace/name` fail (now or when it appears).
-    pub fn fail_rollout(&self, namespace: &str, name: &str) {
-        self.state.controls.fail_rollout(namespace, name);
-        self.state.nudge(Nudge::All);
-    }
-
-    /// Makes the Job `namespace/name` fail (if it has not finished yet).
-    pub fn fail_job(&self, namespace: &str, name: &str) {
-        self.state.controls.fail_job(namespace, name);
-        self.state.nudge(Nudge::All);
-    }
-
-    /// Discards the watch history and ends open watches with an in-stream 410 Expired, so
-    /// that clients must re-list.
-    pub fn expire_watches(&self) {
-        self.state.store().expire_history();
     }
 
     /// The current resourceVersion.

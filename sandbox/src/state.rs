@@ -5,12 +5,12 @@
 //! Owns lock discipline: the registry lock is never taken while holding the store lock
 //! (handlers read the registry first), so the two cannot deadlock.
 
-use crate::controls::Controls;
+use crate::controls::{Controls, WatchBreak};
 use crate::registry::{Registry, ResourceInfo};
 use crate::store::{ObjKey, Store};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// Tunables of the server that are not controls.
 #[derive(Debug, Clone)]
@@ -19,6 +19,8 @@ pub struct Tuning {
     pub bookmark_interval: Duration,
     /// The default delay before a workload reports ready.
     pub deployment_ready_delay: Duration,
+    /// What a Deployment's `progressDeadlineSeconds` is multiplied by.
+    pub progress_deadline_scale: f64,
     /// The default delay before a Job completes.
     pub job_duration: Duration,
     /// How long a deleted Namespace stays `Terminating` before its contents are removed
@@ -33,6 +35,15 @@ pub enum Nudge {
     Object(ObjKey),
     /// Reconcile every object (after a control changed).
     All,
+}
+
+/// What the watch-ending controls tell open watches.
+#[derive(Debug, Clone)]
+pub enum WatchSignal {
+    /// End now, cleanly (as when apiserver closes a watch at its timeout).
+    End,
+    /// Send an `ERROR` event and end, if selected.
+    Break(Arc<WatchBreak>),
 }
 
 /// The shared state.
@@ -51,6 +62,7 @@ pub struct State {
     pub address: String,
     /// Rendered openapi documents.
     pub openapi: Mutex<crate::openapi::Cache>,
+    watch_signals: broadcast::Sender<WatchSignal>,
 }
 
 impl State {
@@ -73,6 +85,7 @@ impl State {
             shutdown,
             address,
             openapi: Mutex::new(crate::openapi::Cache::default()),
+            watch_signals: broadcast::channel(16).0,
         };
         (Arc::new(state), rx)
     }
@@ -107,6 +120,17 @@ impl State {
     pub fn nudge(&self, nudge: Nudge) {
         // The controllers stop only at shutdown; a nudge after that has nobody to act on it.
         let _ = self.nudges.send(nudge);
+    }
+
+    /// A receiver of the watch-ending controls, for one open watch.
+    pub fn watch_signals(&self) -> broadcast::Receiver<WatchSignal> {
+        self.watch_signals.subscribe()
+    }
+
+    /// Tells every open watch to end or, if selected, break.
+    pub fn signal_watches(&self, signal: WatchSignal) {
+        // No receivers is fine: no watch is open.
+        let _ = self.watch_signals.send(signal);
     }
 
     /// Whether the server is shutting down.

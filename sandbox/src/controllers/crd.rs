@@ -1,16 +1,15 @@
 //! CustomResourceDefinitions: a new or changed CRD has its kinds served and is marked
-//! `NamesAccepted` and `Established`; a deleted one has its instances deleted, stops being
-//! served, and then goes (finalizer `customresourcecleanup.apiextensions.k8s.io`).
+//! `NamesAccepted` and `Established` (unless the withhold-CRD control holds it at
+//! `Established=False`, reason `Installing`, unserved); a deleted one has its instances
+//! deleted, stops being served, and then goes (finalizer
+//! `customresourcecleanup.apiextensions.k8s.io`).
 
 use super::Controllers;
 use crate::meta;
 use crate::registry::resources_of_crd;
 use crate::store::ObjKey;
-use crate::verbs::delete::{Deleted, Propagation, delete_object};
+use crate::write::{CRD_CLEANUP as CLEANUP, Deleted, Propagation, delete_object};
 use serde_json::{Value, json};
-
-/// The finalizer that holds a deleted CRD until its instances are gone.
-pub const CLEANUP: &str = "customresourcecleanup.apiextensions.k8s.io";
 
 /// Reconciles one CRD.
 pub fn reconcile(c: &mut Controllers, key: &ObjKey, crd: &Value) {
@@ -21,12 +20,22 @@ pub fn reconcile(c: &mut Controllers, key: &ObjKey, crd: &Value) {
     }
 }
 
-fn condition(type_: &str, reason: &str, message: &str, now: &str) -> Value {
-    json!({"type": type_, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message})
+fn condition(type_: &str, status: bool, reason: &str, message: &str, now: &str) -> Value {
+    let status = if status { "True" } else { "False" };
+    json!({"type": type_, "status": status, "lastTransitionTime": now, "reason": reason, "message": message})
 }
 
-/// The status of an established CRD.
-pub fn established_status(crd: &Value, now: &str) -> Value {
+/// Whether the CRD's `Established` condition is true.
+fn is_established(crd: &Value) -> bool {
+    crd["status"]["conditions"]
+        .as_array()
+        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Established" && c["status"] == "True"))
+}
+
+/// The status of a CRD whose names are accepted: established, or (withheld) still
+/// installing, as apiextensions' naming controller writes it before the establishing
+/// controller has run.
+pub fn established_status(crd: &Value, now: &str, established: bool) -> Value {
     let mut names = crd["spec"]["names"].clone();
     let kind = names["kind"].as_str().unwrap_or_default().to_string();
     if names["singular"].is_null() {
@@ -42,23 +51,24 @@ pub fn established_status(crd: &Value, now: &str) -> Value {
             stored.push(v["name"].clone());
         }
     }
+    let reason = if established { "InitialNamesAccepted" } else { "Installing" };
     let mut conditions = vec![
-        condition("NamesAccepted", "NoConflicts", "no conflicts found", now),
-        condition(
-            "Established",
-            "InitialNamesAccepted",
-            "the initial names have been accepted",
-            now,
-        ),
+        condition("NamesAccepted", true, "NoConflicts", "no conflicts found", now),
+        condition("Established", established, reason, "the initial names have been accepted", now),
     ];
     super::workload::carry_condition_times(crd, &mut conditions);
     json!({"conditions": conditions, "acceptedNames": names, "storedVersions": stored})
 }
 
 fn establish(c: &mut Controllers, key: &ObjKey, crd: &Value) {
+    let now = meta::now();
+    if c.state.controls.crd_withheld(&key.name) && !is_established(crd) {
+        c.set_status(key, crd, "kube-apiserver", established_status(crd, &now, false));
+        return;
+    }
     // Serve first, so that a client that sees `Established` can use the kind at once.
     c.state.registry_mut().set_crd(&key.name, resources_of_crd(crd));
-    c.set_status(key, crd, "kube-apiserver", established_status(crd, &meta::now()));
+    c.set_status(key, crd, "kube-apiserver", established_status(crd, &now, true));
 }
 
 fn cleanup(c: &mut Controllers, key: &ObjKey, crd: &Value) {

@@ -6,7 +6,7 @@
 use super::Controllers;
 use crate::meta;
 use crate::store::ObjKey;
-use crate::verbs::delete::{FOREGROUND, ORPHAN, Propagation, delete_object};
+use crate::write::{FOREGROUND, ORPHAN, Propagation, delete_object};
 use serde_json::Value;
 
 const MANAGER: &str = "kube-controller-manager";

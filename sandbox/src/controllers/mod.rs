@@ -9,18 +9,17 @@
 
 mod crd;
 
-pub use crd::CLEANUP as CRD_CLEANUP;
 mod gc;
 pub mod job;
 mod namespace;
+mod rollout;
 mod simple;
 pub mod workload;
 
-use crate::fields;
 use crate::meta;
 use crate::state::{Nudge, State};
 use crate::store::{Change, EventType, ObjKey, Signal};
-use crate::verbs::write::{FieldValidation, WriteOptions};
+use crate::write::{self, FieldValidation, WriteOptions};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -36,6 +35,8 @@ pub struct Controllers {
     first_seen: HashMap<(String, i64), Instant>,
     /// Objects with a delayed reconcile pending, so that each gets one timer.
     scheduled: HashSet<ObjKey>,
+    /// The current rollout of each Deployment, by uid.
+    rollouts: HashMap<String, rollout::Memo>,
 }
 
 /// Starts the controllers; they stop when the server shuts down.
@@ -50,6 +51,7 @@ pub fn spawn(
         dependents: HashMap::new(),
         first_seen: HashMap::new(),
         scheduled: HashSet::new(),
+        rollouts: HashMap::new(),
     };
     tokio::spawn(controllers.run(rx, nudges))
 }
@@ -130,6 +132,7 @@ impl Controllers {
                 self.unindex(&c.key, &c.object);
                 let uid = meta::uid(&c.object).to_string();
                 self.first_seen.retain(|(u, _), _| *u != uid);
+                self.rollouts.remove(&uid);
                 gc::owner_gone(self, &uid);
                 for owner in meta::owner_uids(&c.object) {
                     if let Some(k) = self.uids.get(&owner).cloned() {
@@ -180,9 +183,9 @@ impl Controllers {
         let Some(obj) = self.state.store().get(key).cloned() else { return };
         if meta::is_deleting(&obj) {
             let finalizers = meta::finalizers(&obj);
-            if finalizers.iter().any(|f| f == crate::verbs::delete::ORPHAN) {
+            if finalizers.iter().any(|f| f == write::ORPHAN) {
                 gc::orphan(self, key, &obj);
-            } else if finalizers.iter().any(|f| f == crate::verbs::delete::FOREGROUND) {
+            } else if finalizers.iter().any(|f| f == write::FOREGROUND) {
                 gc::foreground(self, key, &obj);
             }
         }
@@ -229,9 +232,8 @@ impl Controllers {
             explicit_manager: true,
             validation: FieldValidation::Ignore,
         };
-        fields::on_update(&info, &old, &mut new, &options, subresource);
-        if let Err(e) = crate::verbs::write::commit(&mut store, key.clone(), Some(&old), new, false)
-        {
+        write::on_update(&info, &old, &mut new, &options, subresource);
+        if let Err(e) = write::commit(&mut store, key.clone(), Some(&old), new, false) {
             tracing::warn!(object = %key.name, error = %e, "controller write failed");
         }
     }
@@ -283,6 +285,10 @@ impl Controllers {
             || self.state.controls.rollout_fails(&key.namespace, &key.name);
         let delay =
             Self::delay_of(obj, workload::READY_AFTER, self.state.tuning.deployment_ready_delay);
+        if key.resource == "deployments" {
+            self.deployment(key, obj, fails, delay);
+            return;
+        }
         let left = self.remaining(obj, delay);
         let rollout = match (fails, left.is_zero()) {
             (true, true) => Rollout::Failed,
@@ -297,7 +303,7 @@ impl Controllers {
             .resource(&key.group, &key.resource)
             .map(|i| i.kind.clone())
             .unwrap_or_default();
-        if let Some(status) = workload::status(&kind, obj, rollout, &meta::now()) {
+        if let Some(status) = workload::status(&kind, obj, rollout) {
             self.set_status(key, obj, "kube-controller-manager", status);
         }
     }
@@ -308,7 +314,8 @@ impl Controllers {
             return;
         }
         let fails = meta::annotation(obj, job::FAIL_JOB) == Some("true")
-            || self.state.controls.job_fails(&key.namespace, &key.name);
+            || workload::template_image_fails(obj)
+            || self.state.controls.job_fails(&key.namespace, obj);
         let delay = Self::delay_of(obj, job::DURATION, self.state.tuning.job_duration);
         let left = self.remaining(obj, delay);
         let phase = match (left.is_zero(), fails) {

@@ -4,7 +4,7 @@
 use super::Controllers;
 use crate::meta;
 use crate::store::ObjKey;
-use crate::verbs::delete::{Propagation, delete_object};
+use crate::write::{Deleted, Propagation, delete_object};
 use serde_json::{Value, json};
 
 /// Deletes the contents of a terminating namespace and finalizes it when it is empty.
@@ -24,7 +24,7 @@ pub fn reconcile(c: &mut Controllers, key: &ObjKey, ns: &Value) {
         let Some(info) = c.state.resource(&k.group, &k.resource) else { continue };
         let mut store = c.state.store();
         match delete_object(&mut store, &info, k, Propagation::Background, false) {
-            Ok(crate::verbs::delete::Deleted::Pending(_)) => remaining += 1,
+            Ok(Deleted::Pending(_)) => remaining += 1,
             Ok(_) => {}
             Err(e) if e.code == 404 => {}
             Err(e) => {

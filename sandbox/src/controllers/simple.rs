@@ -1,6 +1,6 @@
 //! The small controllers: PersistentVolumeClaims get bound to a volume, Services of type
 //! LoadBalancer get an address. Either stays pending with the annotation
-//! `sandbox.cetus.dev/pending: "true"`.
+//! `sandbox.cetus.dev/pending: "true"`; a claim also while the hold-claim control holds it.
 
 use super::Controllers;
 use crate::meta;
@@ -12,7 +12,8 @@ pub const PENDING: &str = "sandbox.cetus.dev/pending";
 
 /// Binds a claim: a volume name, phase `Bound`, the requested capacity.
 pub fn bind_claim(c: &mut Controllers, key: &ObjKey, pvc: &Value) {
-    if meta::is_deleting(pvc) || meta::annotation(pvc, PENDING) == Some("true") {
+    let held = c.state.controls.claim_held(&key.namespace, &key.name);
+    if meta::is_deleting(pvc) || meta::annotation(pvc, PENDING) == Some("true") || held {
         return;
     }
     if pvc["status"]["phase"] == "Bound" {

@@ -1,6 +1,7 @@
-//! Workload status, as the Deployment, StatefulSet, DaemonSet and ReplicaSet controllers
-//! would report it if pods ran: ready at once, progressing until a delay has passed, or
-//! failed (`Progressing=False`, reason `ProgressDeadlineExceeded`).
+//! Workload status, as the StatefulSet, DaemonSet and ReplicaSet controllers would report
+//! it if pods ran: ready at once, progressing until a delay has passed, or never ready
+//! (those controllers set no failure condition). Deployments are [`super::rollout`]'s; the
+//! fail marks and condition times are shared.
 //!
 //! Pure: given the object, what the rollout should look like and the time, returns the
 //! status. The controller loop decides the outcome (annotations, controls, delays).
@@ -33,36 +34,18 @@ pub fn image_tag_is_fail(image: &str) -> bool {
 
 /// Whether the workload asks to fail: the annotation or an image tagged `fail`.
 pub fn wants_failure(obj: &Value) -> bool {
-    if meta::annotation(obj, FAIL_ROLLOUT) == Some("true") {
-        return true;
-    }
+    meta::annotation(obj, FAIL_ROLLOUT) == Some("true") || template_image_fails(obj)
+}
+
+/// Whether a container (or init container) of the object's pod template has an image
+/// tagged `fail`: workloads then fail their rollout, Jobs fail.
+pub fn template_image_fails(obj: &Value) -> bool {
     let spec = &obj["spec"]["template"]["spec"];
     ["containers", "initContainers"]
         .iter()
         .filter_map(|f| spec[*f].as_array())
         .flatten()
         .any(|c| c["image"].as_str().is_some_and(image_tag_is_fail))
-}
-
-fn condition(
-    type_: &str,
-    status: bool,
-    reason: &str,
-    message: String,
-    now: &str,
-    with_update: bool,
-) -> Value {
-    let mut c = json!({
-        "type": type_,
-        "status": if status { "True" } else { "False" },
-        "lastTransitionTime": now,
-        "reason": reason,
-        "message": message,
-    });
-    if with_update {
-        c["lastUpdateTime"] = now.into();
-    }
-    c
 }
 
 /// Keeps `lastTransitionTime` (and `lastUpdateTime` when nothing else changed) of
@@ -84,7 +67,7 @@ pub fn carry_condition_times(old: &Value, conditions: &mut [Value]) {
 }
 
 /// The ReplicaSet name a Deployment's current template would get.
-fn revision_name(obj: &Value) -> String {
+pub fn revision_name(obj: &Value) -> String {
     let hash: String = meta::short_hash(&obj["spec"]["template"]).chars().take(10).collect();
     format!("{}-{hash}", meta::name(obj))
 }
@@ -98,68 +81,7 @@ fn counts(status: &mut Map<String, Value>, fields: &[(&str, i64)]) {
     }
 }
 
-/// A Deployment's `Available` and `Progressing` conditions at a rollout stage.
-fn deployment_conditions(rollout: Rollout, rs: &str, now: &str) -> Vec<Value> {
-    let available = rollout == Rollout::Ready;
-    let (a_reason, a_message) = if available {
-        ("MinimumReplicasAvailable", "Deployment has minimum availability.")
-    } else {
-        ("MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
-    };
-    let (p_status, p_reason, p_message) = match rollout {
-        Rollout::Ready => (
-            true,
-            "NewReplicaSetAvailable",
-            format!("ReplicaSet \"{rs}\" has successfully progressed."),
-        ),
-        Rollout::Progressing => {
-            (true, "ReplicaSetUpdated", format!("ReplicaSet \"{rs}\" is progressing."))
-        }
-        Rollout::Failed => (
-            false,
-            "ProgressDeadlineExceeded",
-            format!("ReplicaSet \"{rs}\" has timed out progressing."),
-        ),
-    };
-    vec![
-        condition("Available", available, a_reason, a_message.into(), now, true),
-        condition("Progressing", p_status, p_reason, p_message, now, true),
-    ]
-}
-
-fn deployment(obj: &Value, rollout: Rollout, now: &str) -> Value {
-    let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
-    let ready = if rollout == Rollout::Ready { r } else { 0 };
-    let mut s = Map::new();
-    s.insert("observedGeneration".into(), json!(meta::generation(obj)));
-    counts(
-        &mut s,
-        &[
-            ("replicas", r),
-            ("updatedReplicas", r),
-            ("readyReplicas", ready),
-            ("availableReplicas", ready),
-            ("unavailableReplicas", r - ready),
-        ],
-    );
-    s.insert("conditions".into(), json!(deployment_conditions(rollout, &revision_name(obj), now)));
-    Value::Object(s)
-}
-
-fn failure_condition(rollout: Rollout, now: &str) -> Option<Value> {
-    (rollout == Rollout::Failed).then(|| {
-        condition(
-            "Progressing",
-            false,
-            "ProgressDeadlineExceeded",
-            "the rollout has timed out progressing (sandbox)".into(),
-            now,
-            false,
-        )
-    })
-}
-
-fn statefulset(obj: &Value, rollout: Rollout, now: &str) -> Value {
+fn statefulset(obj: &Value, rollout: Rollout) -> Value {
     let r = obj["spec"]["replicas"].as_i64().unwrap_or(1);
     let ready = if rollout == Rollout::Ready { r } else { 0 };
     let rev = revision_name(obj);
@@ -178,13 +100,10 @@ fn statefulset(obj: &Value, rollout: Rollout, now: &str) -> Value {
     s.insert("currentRevision".into(), json!(rev));
     s.insert("updateRevision".into(), json!(rev));
     s.insert("collisionCount".into(), json!(0));
-    if let Some(c) = failure_condition(rollout, now) {
-        s.insert("conditions".into(), json!([c]));
-    }
     Value::Object(s)
 }
 
-fn daemonset(obj: &Value, rollout: Rollout, now: &str) -> Value {
+fn daemonset(obj: &Value, rollout: Rollout) -> Value {
     // One pretend node runs one daemon pod.
     let ready = i64::from(rollout == Rollout::Ready);
     let mut s = Map::new();
@@ -201,9 +120,6 @@ fn daemonset(obj: &Value, rollout: Rollout, now: &str) -> Value {
             ("numberUnavailable", 1 - ready),
         ],
     );
-    if let Some(c) = failure_condition(rollout, now) {
-        s.insert("conditions".into(), json!([c]));
-    }
     Value::Object(s)
 }
 
@@ -220,20 +136,16 @@ fn replicaset(obj: &Value, rollout: Rollout) -> Value {
     Value::Object(s)
 }
 
-/// The status a workload of `kind` has at `rollout`, carrying condition times over from
-/// its current status.
-pub fn status(kind: &str, obj: &Value, rollout: Rollout, now: &str) -> Option<Value> {
-    let mut status = match kind {
-        "Deployment" => deployment(obj, rollout, now),
-        "StatefulSet" => statefulset(obj, rollout, now),
-        "DaemonSet" => daemonset(obj, rollout, now),
-        "ReplicaSet" => replicaset(obj, rollout),
-        _ => return None,
-    };
-    if let Some(cs) = status["conditions"].as_array_mut() {
-        carry_condition_times(obj, cs);
+/// The status a StatefulSet, DaemonSet or ReplicaSet has at `rollout` (Deployments are
+/// [`super::rollout`]'s). Their controllers set no conditions of their own: a failing
+/// rollout shows only in the counts (`kubectl rollout status` keeps waiting).
+pub fn status(kind: &str, obj: &Value, rollout: Rollout) -> Option<Value> {
+    match kind {
+        "StatefulSet" => Some(statefulset(obj, rollout)),
+        "DaemonSet" => Some(daemonset(obj, rollout)),
+        "ReplicaSet" => Some(replicaset(obj, rollout)),
+        _ => None,
     }
-    Some(status)
 }
 
 #[cfg(test)]
@@ -246,21 +158,16 @@ mod tests {
     }
 
     #[test]
-    fn ready_deployment_status() {
-        let s = status("Deployment", &deploy("nginx:1"), Rollout::Ready, "T").unwrap();
-        assert_eq!(s["observedGeneration"], 2);
-        assert_eq!((s["replicas"].as_i64(), s["availableReplicas"].as_i64()), (Some(3), Some(3)));
-        assert!(s.get("unavailableReplicas").is_none());
-        assert_eq!(s["conditions"][1]["reason"], "NewReplicaSetAvailable");
-    }
-
-    #[test]
-    fn failed_deployment_status() {
-        let s = status("Deployment", &deploy("nginx:fail"), Rollout::Failed, "T").unwrap();
-        assert_eq!(s["conditions"][1]["status"], "False");
-        assert_eq!(s["conditions"][1]["reason"], "ProgressDeadlineExceeded");
-        assert_eq!(s["unavailableReplicas"], 3);
-        assert!(s.get("readyReplicas").is_none());
+    fn statefulsets_report_counts_and_no_conditions() {
+        let ready = status("StatefulSet", &deploy("nginx:1"), Rollout::Ready).unwrap();
+        assert_eq!(
+            (ready["readyReplicas"].as_i64(), ready["observedGeneration"].as_i64()),
+            (Some(3), Some(2))
+        );
+        let failed = status("StatefulSet", &deploy("nginx:fail"), Rollout::Failed).unwrap();
+        assert!(failed.get("readyReplicas").is_none());
+        assert!(failed.get("conditions").is_none());
+        assert!(status("Deployment", &deploy("x"), Rollout::Ready).is_none());
     }
 
     #[test]
@@ -271,13 +178,5 @@ mod tests {
         assert!(!image_tag_is_fail("nginx:failure"));
         assert!(wants_failure(&deploy("x:fail")));
         assert!(!wants_failure(&deploy("x:1")));
-    }
-
-    #[test]
-    fn condition_times_are_kept_when_nothing_changed() {
-        let mut obj = deploy("x:1");
-        obj["status"] = status("Deployment", &obj, Rollout::Ready, "T1").unwrap();
-        let again = status("Deployment", &obj, Rollout::Ready, "T2").unwrap();
-        assert_eq!(again, obj["status"]);
     }
 }

@@ -2,9 +2,11 @@
 //! decodes an object, limited to the kinds the sandbox serves. Idempotent. It does not
 //! allocate anything (cluster IPs, node ports, `ipFamilies`/`ipFamilyPolicy`: see
 //! [`allocate_service_fields`]), generate Job selectors, or add the Namespace `kubernetes`
-//! finalizer: those are the registry's, after the field manager has run. A Job template
-//! without `restartPolicy` gets `Always` here exactly as in kube-apiserver, whose validation
-//! then rejects it (validation is the server's).
+//! finalizer: those are the server's write layer's, after the field manager has run. A Job
+//! template without `restartPolicy` gets `Always` here, exactly as kube-apiserver's
+//! `SetDefaults_PodSpec` gives it; the server's validation then refuses the Job (422,
+//! `spec.template.spec.restartPolicy: Unsupported value: "Always"`), as kube-apiserver's
+//! `ValidateJobSpec` does.
 
 use serde_json::{Map, Value, json};
 

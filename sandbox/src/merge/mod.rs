@@ -34,7 +34,7 @@
 //!   Namespace finalizer, and for Services [`allocate_service_fields`]) → validate → store.
 //!   Status is cleared on create for kinds with a status subresource (the server's job).
 //! - **apply** (PATCH `application/apply-patch+yaml`): parse the YAML/JSON body into a value
-//!   (`fieldManager` is required, else 400) → [`apply`]`(live.as_ref(), &body, ..)` with
+//!   (`fieldManager` is required, else 422 `PatchOptions.meta.k8s.io "" is invalid`) → [`apply`]`(live.as_ref(), &body, ..)` with
 //!   `live = None` if the object does not exist. Do **not** default the body first: the applier
 //!   must own only what it sent; `apply` defaults the merged result itself when the object
 //!   changed. Then, on create, the server-set fields as for create (and

@@ -4,22 +4,24 @@
 //!
 //! Owns the wire: paths, headers, status codes. The verbs own the semantics.
 
+mod conn;
 mod controls_api;
 pub mod path;
 pub mod request;
 
-use crate::controls::RequestInfo;
+use crate::controls::{FaultAction, RequestInfo};
 use crate::discovery;
 use crate::state::State;
 use crate::status::ApiError;
 use crate::verbs::{self, Call, Reply};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Request, State as Extract};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+pub use conn::{Cut, CuttableListener};
 use path::Route;
 use serde_json::Value;
 use std::sync::Arc;
@@ -138,6 +140,7 @@ async fn openapi_doc(Extract(state): Shared, uri: Uri) -> Response {
 
 async fn resource(
     Extract(state): Shared,
+    ConnectInfo(cut): ConnectInfo<Cut>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -155,7 +158,7 @@ async fn resource(
             None => error(&ApiError::no_route()),
         },
         Ok(Route::Resource(target)) => {
-            match handle(state, method, uri, headers, body, target).await {
+            match handle(state, &cut, method, uri, headers, body, target).await {
                 Ok(resp) => resp,
                 Err(e) => error(&e),
             }
@@ -163,27 +166,76 @@ async fn resource(
     }
 }
 
+/// What a hanging request waits for: the sandbox shutting down (the client giving up drops
+/// the request before that).
+async fn hang(state: &State) -> ApiError {
+    let mut shutdown = state.shutdown.clone();
+    // Either way the server is going away.
+    let _ = shutdown.wait_for(|s| *s).await;
+    ApiError::injected(503, None, Some("the sandbox is shutting down"))
+}
+
+/// A request the controls let through, or what they answer instead.
 async fn handle(
     state: Arc<State>,
+    cut: &Cut,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-    target: path::Target,
+    target: verbs::Target,
 ) -> Result<Response, ApiError> {
-    let query = request::Query::parse(uri.query())?;
+    let query = verbs::Params::parse(uri.query())?;
     let verb = verbs::verb_of(&method, &target, &query);
+    // kube-apiserver's RequestInfo files a Namespace object under its own name.
+    let is_namespace = target.info.group.is_empty() && target.info.plural == "namespaces";
+    let namespace = match (&target.namespace, &target.name) {
+        (None, Some(name)) if is_namespace && !target.info.custom => name.clone(),
+        (ns, _) => ns.clone().unwrap_or_default(),
+    };
     let info = RequestInfo {
         verb: verb.to_string(),
         resource: target.resource_label(),
-        namespace: target.namespace.clone().unwrap_or_default(),
+        namespace,
         name: target.name.clone().unwrap_or_default(),
     };
-    let (_, injected) = state.controls.on_request(&info);
+    let plan = state.controls.on_request(&info);
     tracing::debug!(verb, resource = %info.resource, namespace = %info.namespace, name = %info.name, "request");
-    if let Some(e) = injected {
+    if !plan.extra_latency.is_zero() {
+        tokio::time::sleep(plan.extra_latency).await;
+    }
+    if let Some(e) = plan.error {
         return Err(e);
     }
+    match plan.fault {
+        Some(FaultAction::Hang) => return Err(hang(&state).await),
+        Some(FaultAction::DropConnection) => {
+            cut.cut();
+            // Never written: the cut connection fails the write and is dropped.
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        _ => {}
+    }
+    let reply = serve(state, query, headers, body, target, verb).await?;
+    if plan.fault == Some(FaultAction::CommitThenError) {
+        // The request did its work; only its answer is lost.
+        drop(reply);
+        return Err(ApiError::internal(
+            "the sandbox was told to fail this request after serving it",
+        ));
+    }
+    Ok(reply)
+}
+
+/// Serves a resource request: decodes it and runs the verb.
+async fn serve(
+    state: Arc<State>,
+    query: verbs::Params,
+    headers: HeaderMap,
+    body: Bytes,
+    target: verbs::Target,
+    verb: &'static str,
+) -> Result<Response, ApiError> {
     let repr = request::negotiate(accept(&headers))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)

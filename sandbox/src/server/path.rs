@@ -1,7 +1,9 @@
 //! Parsing API paths (`/api/v1/namespaces/shop/configmaps/x`,
-//! `/apis/apps/v1/deployments`, ...) into what they address.
+//! `/apis/apps/v1/deployments`, ...) into what they address: discovery documents, or a
+//! [`Target`] of the verbs.
 
 use crate::registry::{Registry, ResourceInfo};
+use crate::verbs::Target;
 use std::sync::Arc;
 
 /// What an API path addresses.
@@ -18,29 +20,6 @@ pub enum Route {
     Group(String),
     /// A collection, an object or a subresource.
     Resource(Target),
-}
-
-/// A resource path.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The resource.
-    pub info: Arc<ResourceInfo>,
-    /// The namespace in the path, if any.
-    pub namespace: Option<String>,
-    /// The object name, if the path addresses one object.
-    pub name: Option<String>,
-    /// The subresource (`status`, `scale`, `finalize`), if any.
-    pub subresource: Option<String>,
-}
-
-impl Target {
-    /// The resource as counters and errors name it: `deployments` or `deployments/status`.
-    pub fn resource_label(&self) -> String {
-        match &self.subresource {
-            Some(s) => format!("{}/{s}", self.info.plural),
-            None => self.info.plural.clone(),
-        }
-    }
 }
 
 /// Why a path addresses nothing.

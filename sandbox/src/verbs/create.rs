@@ -1,22 +1,23 @@
 //! `create`: POST of a new object (201), 409 AlreadyExists, 404 for a missing namespace,
 //! 403 in a terminating one.
 
-use super::write::{self, WriteOptions};
-use super::{Call, Reply, allocate};
+use super::{Call, Reply};
 use crate::meta;
 use crate::status::ApiError;
+use crate::write;
+use crate::write::allocate;
 
 /// POST to a collection.
 pub fn create(call: &Call) -> Result<Reply, ApiError> {
     let info = call.info();
-    let options = WriteOptions::from_call(call, "CreateOptions")?;
-    let mut obj = write::decode_object(call)?;
+    let options = super::write::options(call, "CreateOptions")?;
+    let mut obj = super::write::decode_object(call)?;
     let mut warnings = Vec::new();
     write::settle_namespace(info, &mut obj, call.namespace())?;
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
     write::strip_for_create(info, &mut obj)?;
-    crate::fields::defaults(info, &mut obj);
-    crate::fields::on_create(info, &mut obj, &options);
+    write::defaults(info, &mut obj);
+    write::on_create(info, &mut obj, &options);
     write::server_fields_create(info, &mut obj);
     write::validate(info, &obj, None)?;
     let name = meta::name(&obj).to_string();

@@ -2,23 +2,18 @@
 //! preconditions, finalizers keeping an object with its `deletionTimestamp`, Namespace
 //! termination, dry run.
 //!
-//! Deleting marks or removes; what happens to dependents and namespace contents is the
-//! controllers' ([`crate::controllers`]).
+//! The verbs read the request (options, preconditions); the deletion itself is the write
+//! layer's ([`crate::write::delete_object`]).
 
 use super::list::{page, selection};
 use super::{Call, Reply, present};
 use crate::meta;
 use crate::registry::ResourceInfo;
 use crate::status::{self, ApiError};
-use crate::store::{ObjKey, Store};
+use crate::store::ObjKey;
+use crate::write::{Deleted, Propagation, delete_object};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-/// The finalizer that makes the garbage collector orphan dependents first.
-pub const ORPHAN: &str = "orphan";
-/// The finalizer that makes the garbage collector delete dependents first.
-pub const FOREGROUND: &str = "foregroundDeletion";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -34,17 +29,6 @@ struct DeleteOptions {
     orphan_dependents: Option<bool>,
     preconditions: Option<Preconditions>,
     dry_run: Option<Vec<String>>,
-}
-
-/// How dependents are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Propagation {
-    /// Delete the owner now; the garbage collector deletes dependents after.
-    Background,
-    /// Delete dependents first, then the owner.
-    Foreground,
-    /// Remove the owner reference from dependents, then delete the owner.
-    Orphan,
 }
 
 struct Request {
@@ -115,14 +99,6 @@ fn read_request(call: &Call) -> Result<Request, ApiError> {
     Ok(Request { propagation, preconditions: body.preconditions.unwrap_or_default(), dry_run })
 }
 
-/// What a deletion did.
-pub enum Deleted {
-    /// The object is gone; its last state.
-    Gone(Arc<Value>),
-    /// The object is being deleted, waiting for finalizers; its current state.
-    Pending(Arc<Value>),
-}
-
 fn check_preconditions(
     info: &ResourceInfo,
     obj: &Value,
@@ -144,59 +120,6 @@ fn check_preconditions(
         return Err(ApiError::conflict(&info.group, &info.plural, name, &why));
     }
     Ok(())
-}
-
-/// Deletes (or starts deleting) one object. Used by the verbs and the controllers.
-pub fn delete_object(
-    store: &mut Store,
-    info: &ResourceInfo,
-    key: &ObjKey,
-    propagation: Propagation,
-    dry_run: bool,
-) -> Result<Deleted, ApiError> {
-    let obj = super::existing(store, info, key)?;
-    let is_namespace = !info.custom && info.group.is_empty() && info.kind == "Namespace";
-    if meta::is_deleting(&obj) {
-        return Ok(Deleted::Pending(obj));
-    }
-    let mut finalizers = meta::finalizers(&obj);
-    let extra = match propagation {
-        Propagation::Orphan => Some(ORPHAN),
-        Propagation::Foreground => Some(FOREGROUND),
-        Propagation::Background => None,
-    };
-    let is_crd = !info.custom && info.kind == "CustomResourceDefinition";
-    // A CRD is held until its instances are deleted.
-    let extra = extra.into_iter().chain(is_crd.then_some(crate::controllers::CRD_CLEANUP));
-    for f in extra {
-        if !finalizers.iter().any(|x| x == f) {
-            finalizers.push(f.to_string());
-        }
-    }
-    if finalizers.is_empty() && !is_namespace {
-        if dry_run {
-            return Ok(Deleted::Gone(obj));
-        }
-        let gone = store.remove(key).map_err(ApiError::internal)?;
-        return Ok(Deleted::Gone(gone.unwrap_or(obj)));
-    }
-    let mut marked = (*obj).clone();
-    meta::set_finalizers(&mut marked, &finalizers);
-    let m = meta::metadata_mut(&mut marked);
-    m.insert("deletionTimestamp".into(), meta::now().into());
-    m.insert("deletionGracePeriodSeconds".into(), 0.into());
-    if info.tracks_generation {
-        let generation = m.get("generation").and_then(Value::as_i64).unwrap_or(0);
-        m.insert("generation".into(), (generation + 1).into());
-    }
-    if is_namespace {
-        marked["status"] = json!({"phase": "Terminating"});
-    }
-    if dry_run {
-        return Ok(Deleted::Pending(Arc::new(marked)));
-    }
-    let stored = store.put(key.clone(), marked).map_err(ApiError::internal)?;
-    Ok(Deleted::Pending(stored))
 }
 
 fn reply_for(call: &Call, deleted: Deleted) -> Value {

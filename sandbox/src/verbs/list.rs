@@ -6,9 +6,9 @@
 //! object changed between pages shows its new state. Clients that need consistency
 //! re-list, as they must against a real server whose snapshot was compacted.
 
+use super::request::Representation;
 use super::{Call, Reply, present};
 use crate::selectors::Selection;
-use crate::server::request::Representation;
 use crate::status::ApiError;
 use crate::table;
 use base64::Engine;

@@ -1,25 +1,27 @@
-//! The API verbs, one file each: get, list, watch, create, update (replace), patch,
-//! delete (and deletecollection), and the `/scale` subresource. [`write`] holds what every
-//! write shares: admission, server-owned fields, generation, status preservation, dry run
-//! and commit.
+//! The API verbs, one file each: get, list, watch, create, update (replace), patch, apply,
+//! delete (and deletecollection), and the `/scale` subresource, each taking the verbs' own
+//! request ([`Call`], with the types of [`request`]).
 //!
-//! Owns the semantics of each verb over the store. It does not parse HTTP (the server does)
-//! and does not merge apply patches (the merge module does).
+//! Owns the semantics of each verb over the store. It does not parse HTTP (the server
+//! does), does not merge (the merge module does), and commits through the write layer
+//! ([`crate::write`]), which the controllers share.
 
-pub mod allocate;
+pub mod apply;
 pub mod create;
 pub mod delete;
 pub mod get;
 pub mod list;
 pub mod patch;
+pub mod protobuf;
+pub mod request;
 pub mod scale;
 pub mod update;
 pub mod watch;
 pub mod write;
 
+pub use request::{Params, Representation, Target};
+
 use crate::registry::ResourceInfo;
-use crate::server::path::Target;
-use crate::server::request::{Query, Representation};
 use crate::state::State;
 use crate::status::ApiError;
 use crate::store::{ObjKey, Store};
@@ -37,7 +39,7 @@ pub struct Call {
     /// What the path addresses.
     pub target: Target,
     /// The query parameters.
-    pub query: Query,
+    pub query: Params,
     /// The representation the client accepts.
     pub repr: Representation,
     /// The request's `Content-Type` (media type only, lowercase).
@@ -137,7 +139,7 @@ impl Reply {
 }
 
 /// The Kubernetes verb of a request, for counters, injection and dispatch.
-pub fn verb_of(method: &Method, target: &Target, query: &Query) -> &'static str {
+pub fn verb_of(method: &Method, target: &Target, query: &Params) -> &'static str {
     let item = target.name.is_some();
     match *method {
         Method::GET if item => "get",
@@ -190,5 +192,5 @@ pub async fn dispatch(call: Call, verb: &str) -> Result<Reply, ApiError> {
 
 /// The stored object at `key`, or kube-apiserver's NotFound for it.
 pub fn existing(store: &Store, info: &ResourceInfo, key: &ObjKey) -> Result<Arc<Value>, ApiError> {
-    store.get(key).cloned().ok_or_else(|| ApiError::not_found(&info.group, &info.plural, &key.name))
+    crate::write::existing(store, info, key)
 }

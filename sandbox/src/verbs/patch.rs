@@ -1,12 +1,14 @@
 //! `patch`: JSON patch, JSON merge patch, strategic merge patch (built-in kinds only; 415
-//! for custom resources) and server-side apply (which creates when the object is missing).
-//! Also the `fieldManager`/`force` rules of PatchOptions.
+//! for custom resources), handing server-side apply to [`super::apply`]. Also the
+//! `fieldManager`/`force` rules of PatchOptions.
 
 use super::update::settle_name;
-use super::write::{self, WriteOptions};
 use super::{Call, Reply, present};
+use crate::merge;
 use crate::meta;
+use crate::registry::ResourceInfo;
 use crate::status::{ApiError, FieldError};
+use crate::write::{self, WriteOptions};
 use serde_json::{Value, json};
 
 /// The patch types apiserver accepts.
@@ -56,7 +58,7 @@ pub fn patch_type_and_options(call: &Call) -> Result<(PatchType, WriteOptions, b
     if ptype == PatchType::Strategic && call.info().custom {
         return Err(ApiError::unsupported_media_type(CUSTOM_TYPES));
     }
-    let options = WriteOptions::from_call(call, "PatchOptions")?;
+    let options = super::write::options(call, "PatchOptions")?;
     let force = call.query.force.is_some();
     let mut errs = Vec::new();
     if ptype == PatchType::Apply {
@@ -69,7 +71,7 @@ pub fn patch_type_and_options(call: &Call) -> Result<(PatchType, WriteOptions, b
     if !errs.is_empty() {
         return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", &errs));
     }
-    let force = crate::server::request::flag(&call.query.force);
+    let force = super::request::flag(&call.query.force);
     Ok((ptype, options, force))
 }
 
@@ -117,7 +119,7 @@ pub fn apply_simple_patch(
 pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     let (ptype, options, force) = patch_type_and_options(call)?;
     if ptype == PatchType::Apply {
-        return crate::fields::apply(call, &options, force);
+        return super::apply::apply(call, &options, force);
     }
     let info = call.info();
     let key = call.key(call.name());
@@ -126,7 +128,7 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     let old = super::existing(&store, info, &key)?;
     let current = present(info, &old);
     let mut obj = match ptype {
-        PatchType::Strategic => crate::fields::strategic_patch(info, &current, &call.body)?,
+        PatchType::Strategic => strategic_patch(info, &current, &call.body)?,
         _ => apply_simple_patch(ptype, &current, &call.body)?,
     };
     settle_name(&mut obj, call.name())?;
@@ -136,9 +138,34 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     }
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
     let sub = call.target.subresource.as_deref();
-    crate::fields::defaults(info, &mut obj);
+    write::defaults(info, &mut obj);
     write::prepare_update(info, &old, &mut obj, sub)?;
     let committed = write::commit_update(&mut store, key, info, &old, obj, &options, sub)?;
     drop(store);
     Ok(call.reply(200, committed.object, warnings))
+}
+
+fn patch_body(body: &[u8]) -> Result<Value, ApiError> {
+    let patch: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!("error decoding the strategic merge patch: {e}"))
+    })?;
+    if !patch.is_object() {
+        return Err(ApiError::bad_request("the strategic merge patch is not a JSON object"));
+    }
+    Ok(patch)
+}
+
+/// A strategic merge patch of a built-in object.
+pub fn strategic_patch(
+    info: &ResourceInfo,
+    current: &Value,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    merge::strategic_merge_patch(current, &patch_body(body)?, &info.merge).map_err(patch_failed)
+}
+
+/// A strategic merge patch of a `Scale` (no list in it merges by key).
+pub fn strategic_scale_patch(current: &Value, body: &[u8]) -> Result<Value, ApiError> {
+    merge::strategic_merge_patch(current, &patch_body(body)?, &merge::Schema::generic())
+        .map_err(patch_failed)
 }

@@ -3,11 +3,11 @@
 //! its string form.
 
 use super::patch::{PatchType, apply_simple_patch, patch_type_and_options};
-use super::write::{self, WriteOptions};
 use super::{Call, Reply};
 use crate::meta;
 use crate::registry::ScalePaths;
 use crate::status::ApiError;
+use crate::write;
 use serde_json::{Value, json};
 
 fn get_path<'a>(obj: &'a Value, path: &str) -> &'a Value {
@@ -101,10 +101,10 @@ pub fn write(call: &Call, verb: &str) -> Result<Reply, ApiError> {
         Some((PatchType::Json | PatchType::Merge, o)) => {
             (apply_simple_patch(options_type(call), &current, &call.body)?, o)
         }
-        Some((_, o)) => (crate::fields::strategic_scale_patch(&current, &call.body)?, o),
+        Some((_, o)) => (super::patch::strategic_scale_patch(&current, &call.body)?, o),
         None => (
-            crate::server::request::decode_body(&call.body)?,
-            WriteOptions::from_call(call, "UpdateOptions")?,
+            super::request::decode_body(&call.body)?,
+            super::write::options(call, "UpdateOptions")?,
         ),
     };
     let sent_rv = meta::meta_str(&scale, "resourceVersion");
@@ -134,7 +134,7 @@ pub fn write(call: &Call, verb: &str) -> Result<Reply, ApiError> {
     let mut obj = (*old).clone();
     set_path(&mut obj, &paths.spec_replicas, json!(replicas));
     write::prepare_update(info, &old, &mut obj, None)?;
-    crate::fields::on_update(info, &old, &mut obj, &options, Some("scale"));
+    write::on_update(info, &old, &mut obj, &options, Some("scale"));
     let committed = write::commit(&mut store, key, Some(&old), obj, options.dry_run)?;
     drop(store);
     Ok(Reply::ok(to_scale(paths, &committed.object)))

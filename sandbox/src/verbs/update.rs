@@ -1,10 +1,10 @@
 //! `update`: PUT of a whole object (also `/status` and a Namespace's `/finalize`), 409 on
 //! a stale resourceVersion, 404 when the object does not exist.
 
-use super::write::{self, WriteOptions};
 use super::{Call, Reply};
 use crate::meta;
 use crate::status::ApiError;
+use crate::write;
 use serde_json::Value;
 
 /// Checks that the body names the object of the URL (filling the name in if missing).
@@ -25,8 +25,8 @@ pub fn settle_name(obj: &mut Value, url_name: &str) -> Result<(), ApiError> {
 /// PUT of one object.
 pub fn update(call: &Call) -> Result<Reply, ApiError> {
     let info = call.info();
-    let options = WriteOptions::from_call(call, "UpdateOptions")?;
-    let mut obj = write::decode_object(call)?;
+    let options = super::write::options(call, "UpdateOptions")?;
+    let mut obj = super::write::decode_object(call)?;
     let mut warnings = Vec::new();
     settle_name(&mut obj, call.name())?;
     write::settle_namespace(info, &mut obj, call.namespace())?;
@@ -41,7 +41,7 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
         obj = (*old).clone();
         obj["spec"]["finalizers"] = finalizers;
     } else {
-        crate::fields::defaults(info, &mut obj);
+        write::defaults(info, &mut obj);
         write::prepare_update(info, &old, &mut obj, sub)?;
     }
     let committed = write::commit_update(&mut store, key, info, &old, obj, &options, sub)?;

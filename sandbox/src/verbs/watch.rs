@@ -7,11 +7,11 @@
 //! Owns the per-watch filter and stream. The history and broadcast are the store's.
 
 use super::list::selection;
+use super::request::{Representation, flag};
 use super::{Call, Reply, present};
 use crate::registry::ResourceInfo;
 use crate::selectors::Selection;
-use crate::server::request::{Representation, flag};
-use crate::state::State;
+use crate::state::{State, WatchSignal};
 use crate::status::ApiError;
 use crate::store::{Change, EventType, Signal, Store, TooOld};
 use crate::table;
@@ -50,7 +50,16 @@ impl Filter {
             (EventType::Deleted, false, _) => return None,
             (_, false, true) => "ADDED",
             (_, true, true) => "MODIFIED",
-            (_, true, false) => "DELETED",
+            (_, true, false) => {
+                // The watch cache (cacheWatcher.convertToWatchEvent) sends an object that
+                // leaves the selection as DELETED carrying the object as it was, still
+                // matching, at the event's resourceVersion.
+                let previous = change.previous.as_deref()?;
+                let mut last = previous.clone();
+                crate::meta::metadata_mut(&mut last)
+                    .insert("resourceVersion".into(), change.rv.to_string().into());
+                return Some(("DELETED", present(&self.info, &Arc::new(last))));
+            }
             (_, false, false) => return None,
         };
         Some((type_, present(&self.info, &change.object)))
@@ -94,8 +103,8 @@ impl Filter {
     }
 }
 
-fn expired_line(message: String) -> Bytes {
-    let status = ApiError::expired(message).to_status();
+fn error_line(error: &ApiError) -> Bytes {
+    let status = error.to_status();
     let mut out =
         serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
     out.push(b'\n');
@@ -103,7 +112,7 @@ fn expired_line(message: String) -> Bytes {
 }
 
 fn too_old(rv: u64, t: TooOld) -> Bytes {
-    expired_line(format!("too old resource version: {rv} ({})", t.oldest))
+    error_line(&ApiError::expired(format!("too old resource version: {rv} ({})", t.oldest)))
 }
 
 /// The first lines of a watch and where it continues from.
@@ -162,6 +171,7 @@ pub async fn watch(call: Call) -> Result<Reply, ApiError> {
         repr: call.repr,
         include: table::IncludeObject::parse(call.query.include_object.as_deref()),
     };
+    let signals = call.state.watch_signals();
     let (rx, first) = {
         let store = call.state.store();
         (store.subscribe(), start(&store, &filter, rv, initial_end))
@@ -175,7 +185,8 @@ pub async fn watch(call: Call) -> Result<Reply, ApiError> {
             }
         }
         if !first.expired {
-            pump(state, filter, rx, tx, first.last_rv, timeout, bookmarks).await;
+            let ends = Ends { timeout, signals };
+            pump(state, filter, rx, tx, first.last_rv, ends, bookmarks).await;
         }
     });
     let stream = futures::stream::unfold(out, |mut out| async move {
@@ -184,16 +195,24 @@ pub async fn watch(call: Call) -> Result<Reply, ApiError> {
     Ok(Reply::Stream(Body::from_stream(stream)))
 }
 
-/// Forwards matching changes until the timeout, shutdown, client disconnect or expiry.
+/// What ends a watch besides shutdown, the client and expiry.
+struct Ends {
+    timeout: Duration,
+    signals: broadcast::Receiver<WatchSignal>,
+}
+
+/// Forwards matching changes until the timeout, shutdown, client disconnect, expiry, or a
+/// control that ends or breaks watches.
 async fn pump(
     state: Arc<State>,
     filter: Filter,
     mut rx: broadcast::Receiver<Signal>,
     tx: mpsc::Sender<Bytes>,
     mut last_rv: u64,
-    timeout: Duration,
+    ends: Ends,
     bookmarks: bool,
 ) {
+    let Ends { timeout, mut signals } = ends;
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut shutdown = state.shutdown.clone();
@@ -205,6 +224,20 @@ async fn pump(
             _ = shutdown.changed() => return,
             _ = tx.closed() => return,
             _ = ticker.tick(), if bookmarks => vec![filter.bookmark(last_rv, false)],
+            signal = signals.recv() => match signal {
+                Ok(WatchSignal::End) => return,
+                Ok(WatchSignal::Break(rule)) => {
+                    if !rule.selects(&filter.info.plural, filter.namespace.as_deref()) {
+                        continue;
+                    }
+                    // The stream ends either way; a client that left misses nothing.
+                    let _ = tx.send(error_line(&rule.error)).await;
+                    return;
+                }
+                // Missed signals were meant for every watch: end this one too.
+                Err(broadcast::error::RecvError::Lagged(_)) => return,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
             msg = rx.recv() => match msg {
                 Ok(Signal::Change(c)) if c.rv <= last_rv => continue,
                 Ok(Signal::Change(c)) => {

@@ -61,8 +61,13 @@ async fn deployments_become_ready_wait_or_fail() {
 
     create(&base, &deployment("bad", "nginx:fail", json!({}))).await;
     let bad = wait_for(&format!("{base}/bad"), |o| o["status"]["observedGeneration"] == 1).await;
+    // Progressing until the (scaled) progress deadline has passed, as in a cluster.
+    assert_eq!(condition(&bad, "Progressing")["status"], "True");
+    let bad = wait_for(&format!("{base}/bad"), |o| {
+        condition(o, "Progressing")["reason"] == "ProgressDeadlineExceeded"
+    })
+    .await;
     assert_eq!(condition(&bad, "Progressing")["status"], "False");
-    assert_eq!(condition(&bad, "Progressing")["reason"], "ProgressDeadlineExceeded");
     assert!(bad["status"].get("availableReplicas").is_none());
 
     create(

@@ -34,6 +34,17 @@ pub async fn client_for(handle: &SandboxHandle) -> kube::Client {
     kube::Client::try_from(config).expect("a client")
 }
 
+/// A kube client for `handle` that gives up on an answer after `timeout`.
+pub async fn client_with_timeout(handle: &SandboxHandle, timeout: Duration) -> kube::Client {
+    let kubeconfig = Kubeconfig::from_yaml(&handle.kubeconfig()).expect("the kubeconfig parses");
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("the kubeconfig loads");
+    config.read_timeout = Some(timeout);
+    kube::Client::try_from(config).expect("a client")
+}
+
 /// A kube client for the shared sandbox.
 pub async fn client() -> kube::Client {
     client_for(sandbox()).await
@@ -193,6 +204,19 @@ impl WatchStream {
         self.chunk_left = 0;
         self.buffer.extend_from_slice(&buf);
         true
+    }
+
+    /// Whether the stream ends (the server closes it) within `wait`; events before the
+    /// end are skipped.
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.fill()).await {
+                Ok(true) => self.buffer.clear(),
+                Ok(false) => return true,
+                Err(_) => return false,
+            }
+        }
     }
 
     /// The next event, or `None` when the stream ends or `wait` passes.

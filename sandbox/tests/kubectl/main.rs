@@ -6,6 +6,8 @@
 mod common;
 
 use common::{sandbox, unique};
+
+mod imperative;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -307,16 +309,29 @@ async fn rollout_status_waits_for_a_delayed_rollout() {
     let ns = unique("k-slow");
     let file = write(
         &format!("{ns}.yaml"),
-        &manifest(&ns, 1, "nginx:1").replace(
+        &manifest(&ns, 3, "nginx:1").replace(
             "  name: web\n  namespace",
-            "  name: web\n  annotations:\n    sandbox.cetus.dev/ready-after: 1s\n  namespace",
+            "  name: web\n  annotations:\n    sandbox.cetus.dev/ready-after: 1500ms\n  namespace",
         ),
     );
     kubectl_ok(&["apply", "--server-side", "-f", file.to_str().unwrap()]).await;
     let out =
         kubectl_ok(&["rollout", "status", "deployment/web", "-n", &ns, "--timeout=20s"]).await;
-    assert!(out.starts_with("Waiting for deployment \"web\" rollout to finish"), "{out}");
-    assert!(out.ends_with("deployment \"web\" successfully rolled out\n"), "{out}");
+    // Pods become available one at a time: kubectl prints a line for each.
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.dedup();
+    let waiting = |n: u32| {
+        format!(
+            "Waiting for deployment \"web\" rollout to finish: {n} of 3 updated replicas are available..."
+        )
+    };
+    let tail: Vec<String> = lines.iter().rev().take(3).rev().map(|l| l.to_string()).collect();
+    assert_eq!(
+        tail,
+        vec![waiting(1), waiting(2), "deployment \"web\" successfully rolled out".to_string()],
+        "{out}"
+    );
+    assert!(lines.contains(&waiting(0).as_str()) || lines[0] == waiting(1), "{out}");
 }
 
 #[tokio::test]

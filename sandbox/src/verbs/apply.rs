@@ -1,87 +1,16 @@
-//! The seam between the verbs and the merge semantics ([`crate::merge`]): defaults of
-//! built-in kinds, `managedFields` bookkeeping for create/update/patch, strategic merge
-//! patch, and server-side apply (the whole apply verb, since it both merges and stores).
-//! The verbs call only these functions, so the merge module can change without touching
-//! them.
+//! Server-side apply (PATCH `application/apply-patch+yaml`): the merge is the merge
+//! module's ([`crate::merge::apply`]); this verb settles the configuration's name and
+//! namespace, checks its schema, creates (201) when the object does not exist, and commits
+//! through the write layer.
 
-use crate::merge::{self, ApplyError, ApplyRequest, UpdateRequest};
+use super::update::settle_name;
+use super::{Call, Reply};
+use crate::merge::{self, ApplyError, ApplyRequest};
 use crate::meta;
 use crate::registry::ResourceInfo;
-use crate::server::request::decode_body;
 use crate::status::ApiError;
-use crate::verbs::update::settle_name;
-use crate::verbs::write::{self, WriteOptions};
-use crate::verbs::{Call, Reply, allocate};
+use crate::write::{self, WriteOptions, allocate};
 use serde_json::{Value, json};
-
-/// Fills in the defaults apiserver sets on built-in kinds.
-pub fn defaults(info: &ResourceInfo, obj: &mut Value) {
-    if !info.custom {
-        merge::apply_defaults(&info.api_version(), &info.kind, obj);
-    }
-}
-
-/// Records the manager of a create in `managedFields`.
-pub fn on_create(info: &ResourceInfo, obj: &mut Value, options: &WriteOptions) {
-    record(info, None, obj, options, None);
-}
-
-/// Records the manager of an update, patch or subresource write in `managedFields`.
-pub fn on_update(
-    info: &ResourceInfo,
-    old: &Value,
-    new: &mut Value,
-    options: &WriteOptions,
-    subresource: Option<&str>,
-) {
-    record(info, Some(old), new, options, subresource);
-}
-
-/// `managedFields` bookkeeping of a write that is not an apply (operation `Update`).
-fn record(
-    info: &ResourceInfo,
-    old: Option<&Value>,
-    new: &mut Value,
-    options: &WriteOptions,
-    subresource: Option<&str>,
-) {
-    let now = meta::now();
-    let api_version = info.api_version();
-    let req = UpdateRequest {
-        manager: &options.manager,
-        schema: &info.merge,
-        api_version: &api_version,
-        now: &now,
-        subresource,
-    };
-    *new = merge::record_update(old, new, &req);
-}
-
-fn patch_body(body: &[u8]) -> Result<Value, ApiError> {
-    let patch: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!("error decoding the strategic merge patch: {e}"))
-    })?;
-    if !patch.is_object() {
-        return Err(ApiError::bad_request("the strategic merge patch is not a JSON object"));
-    }
-    Ok(patch)
-}
-
-/// A strategic merge patch of a built-in object.
-pub fn strategic_patch(
-    info: &ResourceInfo,
-    current: &Value,
-    body: &[u8],
-) -> Result<Value, ApiError> {
-    merge::strategic_merge_patch(current, &patch_body(body)?, &info.merge)
-        .map_err(crate::verbs::patch::patch_failed)
-}
-
-/// A strategic merge patch of a `Scale` (no list in it merges by key).
-pub fn strategic_scale_patch(current: &Value, body: &[u8]) -> Result<Value, ApiError> {
-    merge::strategic_merge_patch(current, &patch_body(body)?, &merge::Schema::generic())
-        .map_err(crate::verbs::patch::patch_failed)
-}
 
 /// A `Status` from the merge module as an [`ApiError`].
 fn from_status(code: u16, status: Value) -> ApiError {
@@ -110,7 +39,7 @@ fn apply_error(info: &ResourceInfo, name: &str, e: ApplyError) -> ApiError {
 /// does not exist, else merges; a no-op apply stores nothing.
 pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, ApiError> {
     let info = call.info();
-    let mut config = decode_body(&call.body)?;
+    let mut config = super::request::decode_body(&call.body)?;
     if !config.is_object() {
         return Err(ApiError::bad_request("error decoding YAML: the applied object is not a map"));
     }

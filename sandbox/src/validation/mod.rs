@@ -1,6 +1,7 @@
 //! Object validation that apiserver answers with 422 Invalid: name formats, namespace
 //! rules, and the per-kind checks clients trip over (a Deployment selector that does not
-//! match its template, immutable selectors and Job templates, CRD names).
+//! match its template, immutable selectors and Job templates, CRD names), and the required
+//! fields of pod specs with the restart policies each kind allows (`pods`).
 //!
 //! Owns the error texts (copied from apimachinery). Unknown fields and type errors are the
 //! schema walk's ([`crate::schema`]); admission (namespaces existing or terminating) is the
@@ -10,6 +11,8 @@ use crate::meta;
 use crate::registry::ResourceInfo;
 use crate::status::FieldError;
 use serde_json::Value;
+
+mod pods;
 
 const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
@@ -149,21 +152,49 @@ fn workload_errors(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     errs
 }
 
+fn job_errors(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+    let mut errs =
+        pods::pod_spec_errors(&obj["spec"]["template"]["spec"], "spec.template.spec", pods::JOB);
+    if let Some(old) = old
+        && old["spec"]["template"] != obj["spec"]["template"]
+    {
+        errs.push(FieldError::invalid(
+            "spec.template",
+            "core.PodTemplateSpec{...}",
+            "field is immutable",
+        ));
+    }
+    errs
+}
+
+fn cron_job_errors(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if obj["spec"]["schedule"].as_str().unwrap_or_default().is_empty() {
+        errs.push(FieldError::required("spec.schedule", ""));
+    }
+    let path = "spec.jobTemplate.spec.template.spec";
+    errs.extend(pods::pod_spec_errors(
+        &obj["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        path,
+        pods::JOB,
+    ));
+    errs
+}
+
 fn kind_errors(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+    if info.custom {
+        return vec![];
+    }
     match (info.group.as_str(), info.kind.as_str()) {
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
-            workload_errors(obj, old)
+            let mut errs = workload_errors(obj, old);
+            let spec = &obj["spec"]["template"]["spec"];
+            errs.extend(pods::pod_spec_errors(spec, "spec.template.spec", pods::WORKLOAD));
+            errs
         }
-        ("batch", "Job") => match old {
-            Some(old) if old["spec"]["template"] != obj["spec"]["template"] => {
-                vec![FieldError::invalid(
-                    "spec.template",
-                    "core.PodTemplateSpec{...}",
-                    "field is immutable",
-                )]
-            }
-            _ => vec![],
-        },
+        ("batch", "Job") => job_errors(obj, old),
+        ("batch", "CronJob") => cron_job_errors(obj),
+        ("", "Pod") => pods::pod_spec_errors(&obj["spec"], "spec", pods::POD),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => crd_errors(obj),
         _ => vec![],
     }
