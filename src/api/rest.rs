@@ -21,6 +21,7 @@
 
 use super::metrics::Metrics;
 use crate::daemon::DaemonHandle;
+use crate::daemon::config::ApiToken;
 use crate::daemon::handle::{HandleError, RollbackTo};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -36,15 +37,15 @@ use std::sync::Arc;
 struct Api {
     daemon: DaemonHandle,
     metrics: Arc<Metrics>,
-    token: Option<Arc<String>>,
+    token: Option<ApiToken>,
 }
 
 /// The REST API, probes and metrics.
-pub fn router(daemon: DaemonHandle, metrics: Arc<Metrics>, token: Option<String>) -> Router {
+pub fn router(daemon: DaemonHandle, metrics: Arc<Metrics>, token: Option<ApiToken>) -> Router {
     if token.is_none() {
         tracing::warn!("no API token configured: POST /api/v1/... is refused (403)");
     }
-    let api = Api { daemon, metrics, token: token.map(Arc::new) };
+    let api = Api { daemon, metrics, token };
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
@@ -141,8 +142,8 @@ fn refusal(api: &Api, headers: &HeaderMap) -> Option<Response> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let matches = super::webhooks::token_matches(token.as_bytes(), given.as_bytes());
-    (!matches).then(|| error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token".into()))
+    (!token.matches(given))
+        .then(|| error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token".into()))
 }
 
 /// A POST's answer: refused without the token, else what `act` did (202) or its error.

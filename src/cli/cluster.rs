@@ -20,6 +20,13 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// A client for the cluster these flags name.
     pub async fn client(&self) -> Result<kube::Client, Failure> {
+        let config = self.config().await?;
+        kube::Client::try_from(config)
+            .map_err(|e| Failure::io(format!("kube client: {}", chain(&e))))
+    }
+
+    /// The client configuration for the cluster these flags name.
+    pub async fn config(&self) -> Result<kube::Config, Failure> {
         let options = KubeConfigOptions { context: self.context.clone(), ..Default::default() };
         let config = match &self.kubeconfig {
             Some(path) => {
@@ -44,8 +51,7 @@ impl ClusterArgs {
             }
             Err(e) => return Err(Failure::io(format!("kubeconfig: {}", chain(&e)))),
         };
-        kube::Client::try_from(config)
-            .map_err(|e| Failure::io(format!("kube client: {}", chain(&e))))
+        Ok(config)
     }
 }
 

@@ -7,8 +7,10 @@
 mod cluster;
 mod diff;
 mod progress;
+mod remote;
 mod render;
 mod sandbox;
+mod serve;
 mod set_image;
 mod store_state;
 mod sync;
@@ -35,6 +37,16 @@ pub enum Command {
     Diff(diff::Args),
     /// Make the cluster match the rendered apps.
     Sync(sync::Args),
+    /// Run the daemon: follow a config repository and keep the cluster in step with it.
+    Serve(Box<crate::daemon::config::ServeArgs>),
+    /// Show the daemon's apps: revision, sync, health, pin, last sync.
+    Status(remote::StatusArgs),
+    /// Show an app's sync history, one entry, or what one sync changed (`--diff`).
+    History(remote::HistoryArgs),
+    /// Pin an app to an earlier history entry and apply it.
+    Rollback(remote::RollbackArgs),
+    /// Remove an app's pin: follow the branch again.
+    Unpin(remote::UnpinArgs),
     /// Point an image at a new tag in cetus.yaml files, keeping their layout.
     SetImage(set_image::Args),
     /// Run the sandbox Kubernetes API server (for tests and the quickstart).
@@ -88,6 +100,11 @@ pub fn run(cli: Cli) -> ExitCode {
             Err(failure) => Err(Failure { code: 2, ..failure }),
         },
         Command::Sync(args) => sync::run(args),
+        Command::Serve(args) => serve::run(*args),
+        Command::Status(args) => remote::status(args),
+        Command::History(args) => remote::history(args),
+        Command::Rollback(args) => remote::rollback(args),
+        Command::Unpin(args) => remote::unpin(args),
         Command::SetImage(args) => set_image::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };

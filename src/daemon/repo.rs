@@ -9,13 +9,13 @@
 //! dependency is resolved once ([`PassFetcher`]), however many apps use it. Renders run on the
 //! calling thread: the daemon calls [`Repo::pass`] through `spawn_blocking`.
 
+use super::config::AppGlobs;
 use crate::render::{EnvLookup, RenderError, RenderInput, Rendered, SPEC_FILE, render};
 use crate::source::git::{GitError, Mirror, MirrorOptions, Update};
 use crate::source::{
     AppGraph, AppRefs, DependencyFetcher, EntryKind, FetchError, FetchedTree, Tree, TreeEntry,
     TreeError, parent,
 };
-use globset::GlobSet;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -34,7 +34,7 @@ pub struct RepoOptions {
     /// The environment this daemon deploys.
     pub profile: String,
     /// Which cetus.yaml files are apps.
-    pub apps: GlobSet,
+    pub apps: AppGlobs,
     /// `env` vars, filtered by the policy.
     pub env: EnvLookup,
     /// Resolves `git` dependencies, within the policy.
@@ -199,7 +199,7 @@ impl Repo {
         Ok(files
             .iter()
             .filter(|f| f.path.rsplit('/').next() == Some(SPEC_FILE))
-            .filter(|f| self.options.apps.is_match(&f.path))
+            .filter(|f| self.options.apps.matches(&f.path))
             .map(|f| parent(&f.path).to_string())
             .collect())
     }

@@ -219,10 +219,10 @@ impl ApiToken {
         Self(token.into())
     }
 
-    /// Whether `presented` is this token, compared in constant time.
+    /// Whether `presented` is this token, compared in constant time (leaking neither the
+    /// token's length nor a prefix: the webhook routes' comparison).
     pub fn matches(&self, presented: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+        crate::api::webhooks::token_matches(self.0.as_bytes(), presented.as_bytes())
     }
 }
 

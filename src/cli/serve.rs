@@ -1,0 +1,228 @@
+//! `cetus serve [--config cetusd.yaml] [--sandbox]`: the daemon.
+//!
+//! Loads and checks the configuration (a bad one is refused before anything starts, every
+//! problem listed), connects to the cluster — or, with `--sandbox`, starts the sandbox API
+//! server in-process and writes its kubeconfig next to the store — starts the daemon's loops
+//! and serves the API, webhooks, metrics and probes on one listener until SIGTERM or Ctrl-C,
+//! then lets in-flight syncs finish and flushes the store.
+
+use super::Failure;
+use super::cluster::{ClusterArgs, chain};
+use crate::api::metrics::Metrics;
+use crate::api::webhooks::WebhookMetrics;
+use crate::daemon::config::{Cluster, DaemonConfig, LogFormat, Policy, ServeArgs};
+use crate::daemon::reconcile::ReconcileOptions;
+use crate::daemon::repo::RepoOptions;
+use crate::daemon::{DaemonOptions, schedule::Backoff};
+use crate::engine::EngineOptions;
+use crate::source::git::{DependencyOptions, GitDependencies};
+use crate::source::trigger::{RepoTrigger, TriggerOrigin, TriggerSender, trigger_channel};
+use crate::source::{DependencyFetcher, FetchError, FetchedTree};
+use cetus_sandbox::{Sandbox, SandboxHandle, SandboxOptions};
+use std::sync::Arc;
+
+/// Runs `cetus serve`.
+pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    let config = crate::daemon::config::load(&args).map_err(|e| Failure::input(chain(&e)))?;
+    init_logs(config.log_format);
+    super::runtime()?.block_on(serve(config))
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,kube=warn,hyper=warn,sled=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Another subscriber may be installed already (tests); keep it then.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+async fn serve(config: DaemonConfig) -> Result<(), Failure> {
+    let io =
+        |context: &str, e: &dyn std::error::Error| Failure::io(format!("{context}: {}", chain(e)));
+    let metrics = Arc::new(Metrics::new());
+    let (kube_config, sandbox) = cluster(&config).await?;
+    let client = crate::daemon::client::counted_client(kube_config, metrics.clone())
+        .map_err(|e| io("kube client", &e))?;
+    let (triggers, receiver) = trigger_channel();
+    let watch = local_watch(&config, triggers.clone());
+    let options = daemon_options(&config);
+    let running = crate::daemon::start(options, client, metrics.clone(), receiver)
+        .await
+        .map_err(|e| io("cannot start", &e))?;
+    let webhook_metrics = Arc::new(WebhookMetrics::new());
+    metrics.set_webhooks(webhook_metrics.clone());
+    let token = config.api_token.as_ref().map(|t| t.value.clone());
+    let app = crate::api::rest::router(running.handle.clone(), metrics, token)
+        .merge(crate::api::webhooks::router(config.webhooks(), triggers, webhook_metrics));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| io(&format!("cannot listen on {}", config.listen), &e))?;
+    let address = listener.local_addr().map_err(|e| io("listener", &e))?;
+    announce(&config, address, sandbox.as_ref());
+    let served = axum::serve(listener, app).with_graceful_shutdown(signal()).await;
+    tracing::info!("shutting down: finishing in-flight syncs");
+    drop(watch);
+    running.shutdown().await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await.map_err(|e| io("sandbox", &e))?;
+    }
+    served.map_err(|e| io("server", &e))
+}
+
+/// The cluster's kube config; with `--sandbox`, the sandbox it started.
+async fn cluster(config: &DaemonConfig) -> Result<(kube::Config, Option<SandboxHandle>), Failure> {
+    match &config.cluster {
+        Cluster::Sandbox => {
+            std::fs::create_dir_all(&config.store)
+                .map_err(|e| Failure::io(format!("{}: {e}", config.store.display())))?;
+            let options = SandboxOptions {
+                data_dir: Some(config.store.join("sandbox")),
+                ..SandboxOptions::default()
+            };
+            let sandbox = Sandbox::start(options)
+                .await
+                .map_err(|e| Failure::io(format!("sandbox: {}", chain(&e))))?;
+            let path = config.store.join("sandbox.kubeconfig");
+            sandbox.write_kubeconfig(&path).map_err(|e| Failure::io(chain(&e)))?;
+            let cluster = ClusterArgs { kubeconfig: Some(path), context: None };
+            Ok((cluster.config().await?, Some(sandbox)))
+        }
+        Cluster::Kubeconfig { path, context } => {
+            let cluster = ClusterArgs { kubeconfig: path.clone(), context: context.clone() };
+            Ok((cluster.config().await?, None))
+        }
+    }
+}
+
+fn daemon_options(config: &DaemonConfig) -> DaemonOptions {
+    let git = GitDependencies::new(
+        config.cache_dir.join("dependencies"),
+        DependencyOptions { auth: config.policy.dependency_auth(), ..DependencyOptions::default() },
+    );
+    let dependencies = Arc::new(PolicyFetcher { policy: config.policy.clone(), inner: git });
+    let sync = &config.sync;
+    DaemonOptions {
+        repo: RepoOptions {
+            url: config.repo.url.clone(),
+            branch: config.repo.branch.clone(),
+            auth: config.repo.auth.clone(),
+            cache_dir: config.cache_dir.join("repo"),
+            profile: config.profile.clone(),
+            apps: config.apps.clone(),
+            env: config.policy.env_lookup(),
+            dependencies,
+        },
+        interval: config.repo.interval,
+        store_dir: config.store.clone(),
+        history_limit: sync.history_limit,
+        reconcile: ReconcileOptions {
+            prune: sync.prune,
+            self_heal: sync.self_heal,
+            allow_empty: sync.allow_empty,
+            health_timeout: sync.health_timeout,
+        },
+        concurrency: sync.concurrency,
+        backoff: Backoff::default(),
+        engine: EngineOptions::default(),
+    }
+}
+
+/// `git` dependencies, fetched only from where the policy allows.
+struct PolicyFetcher {
+    policy: Policy,
+    inner: GitDependencies,
+}
+
+impl DependencyFetcher for PolicyFetcher {
+    fn fetch(&self, url: &str, reference: &str) -> Result<FetchedTree, FetchError> {
+        self.policy.dependency_allowed(url).map_err(|message| FetchError {
+            url: url.to_string(),
+            reference: reference.to_string(),
+            message: format!("not allowed by the daemon's policy: {message}"),
+        })?;
+        self.inner.fetch(url, reference)
+    }
+}
+
+/// A local config repository is watched: a commit there is picked up at once, not at the
+/// next poll.
+fn local_watch(
+    config: &DaemonConfig,
+    triggers: TriggerSender,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if !config.repo.is_local() {
+        return None;
+    }
+    let path = config.repo.url.strip_prefix("file://").unwrap_or(&config.repo.url).to_string();
+    let mut watch = match crate::source::watch::LocalWatch::start(&path, Default::default()) {
+        Ok(watch) => watch,
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "cannot watch the local repository; polling only");
+            return None;
+        }
+    };
+    let (url, branch) = (config.repo.url.clone(), config.repo.branch.clone());
+    Some(tokio::spawn(async move {
+        while let Some(revision) = watch.next().await {
+            if revision.is_ok() {
+                let trigger = RepoTrigger {
+                    repo: url.clone(),
+                    branch: branch.clone(),
+                    commit: None,
+                    origin: TriggerOrigin::Poll,
+                };
+                // A closed channel means the daemon stops.
+                if triggers.send(trigger).is_err() {
+                    return;
+                }
+            }
+        }
+    }))
+}
+
+fn announce(config: &DaemonConfig, address: std::net::SocketAddr, sandbox: Option<&SandboxHandle>) {
+    let api = format!("http://{address}");
+    tracing::info!(%api, profile = %config.profile, repo = %config.repo.url, "cetus serving");
+    let mut lines =
+        vec![format!("cetus: serving {} (profile {}) on {api}", config.repo.url, config.profile)];
+    if let Some(sandbox) = sandbox {
+        let kubeconfig = config.store.join("sandbox.kubeconfig");
+        lines.push(format!("cetus: sandbox API server at {}", sandbox.url()));
+        lines.push(format!("  kubectl --kubeconfig {} get deploy -A", kubeconfig.display()));
+    }
+    lines.push(format!("  cetus status --server {api}"));
+    for line in lines {
+        // stdout is informational; a closed pipe must not stop the daemon.
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{line}");
+    }
+}
+
+async fn signal() {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    match term {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
+            if tokio::signal::ctrl_c().await.is_err() {
+                // Not even Ctrl-C can be listened for: serve until killed.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C; never, if it cannot be listened for (SIGTERM still works).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
