@@ -57,6 +57,8 @@ pub async fn source(
                 }
             },
         };
+        // Whatever woke it, the first pass is the start-up check of every app.
+        let trigger = if first { Trigger::Startup } else { trigger };
         let pass_repo = repo.clone();
         let pass = tokio::task::spawn_blocking(move || pass_repo.pass()).await;
         match pass {

@@ -246,7 +246,9 @@ impl Reconciler {
             if let Some(reason) = blocking(move || store.bad(&name, &digest)).await? {
                 self.registry.update(app, |e| {
                     e.sync = SyncState::OutOfSync;
-                    e.message = Some(format!("not retried until the render changes: {reason}"));
+                    e.message = Some(format!(
+                        "rolled back: this revision is not retried until the render changes: {reason}"
+                    ));
                 });
                 return Ok(Ended::GaveUp);
             }
