@@ -71,7 +71,7 @@ impl prometheus_client::collector::Collector for Scraped {
         if let Some(source) = health {
             let mut metric = encoder.encode_descriptor(
                 "cetus_app_health",
-                "An app's health: 1 for its current status, 0 for the others.",
+                "An app's health: 1 for its current status, 0 for the others",
                 None,
                 MetricType::Gauge,
             )?;
@@ -88,7 +88,7 @@ impl prometheus_client::collector::Collector for Scraped {
         if let Some(webhooks) = webhooks {
             let mut metric = encoder.encode_descriptor(
                 "cetus_webhook_requests",
-                "Webhook requests by provider and result.",
+                "Webhook requests by provider and result",
                 None,
                 MetricType::Counter,
             )?;
@@ -121,23 +121,23 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let syncs = Family::<SyncLabels, Counter>::default();
-        registry.register("cetus_sync", "Syncs by app and outcome.", syncs.clone());
+        registry.register("cetus_sync", "Syncs by app and outcome", syncs.clone());
         let sync_duration = Histogram::new(exponential_buckets(0.01, 2.0, 16));
         registry.register(
             "cetus_sync_duration_seconds",
-            "How long syncs take, health waits included.",
+            "How long syncs take, health waits included",
             sync_duration.clone(),
         );
         let git_fetch = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         registry.register(
             "cetus_git_fetch_duration_seconds",
-            "How long a head check (and fetch, when the branch moved) of the config repo takes.",
+            "How long a head check (and fetch, when the branch moved) of the config repo takes",
             git_fetch.clone(),
         );
         let kube = Family::<KubeLabels, Counter>::default();
         registry.register(
             "cetus_kube_requests",
-            "Kubernetes API requests by verb and code.",
+            "Kubernetes API requests by verb and code",
             kube.clone(),
         );
         let scraped = Arc::new(Scraped::default());

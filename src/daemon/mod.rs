@@ -94,6 +94,7 @@ pub async fn start(
         .map_err(|e| DaemonError::Task(e.to_string()))?
         .map_err(DaemonError::Store)?;
     let engine = Engine::new(client, options.engine.clone()).await.map_err(DaemonError::Cluster)?;
+    engine.watch_all();
     let repo = Arc::new(Repo::open(options.repo).map_err(DaemonError::Repo)?);
     let registry = Registry::default();
     let cancel = CancellationToken::new();

@@ -88,6 +88,14 @@ impl Engine {
         })
     }
 
+    /// Watches every listable kind (for Cetus's label), so that an inventory rebuild needs no
+    /// request and drift on any kind is seen: the daemon's mode.
+    pub fn watch_all(&self) {
+        for kind in self.resources.listable() {
+            self.cache.watch(&kind);
+        }
+    }
+
     /// The watch cache (the daemon subscribes to it for drift).
     pub fn cache(&self) -> &LiveCache {
         &self.cache

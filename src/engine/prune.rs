@@ -146,16 +146,28 @@ fn stage(entry: &InventoryEntry) -> Stage {
     Stage::of(&entry.kind, None)
 }
 
-/// Rebuilds an app's inventory from the cluster: every listable kind, listed by the app's
-/// label, keeping the objects whose tracking annotation names the app and themselves.
-/// Kinds that cannot be listed (forbidden, gone) are skipped with a warning: at worst an
-/// object is kept, never one deleted that is not the app's.
+/// Rebuilds an app's inventory from the cluster: every listable kind searched for the app's
+/// label — in the watch cache where the kind is watched and in sync (the daemon watches every
+/// kind, so it asks nothing), else by a list — keeping the objects whose tracking annotation
+/// names the app and themselves. Kinds that cannot be listed (forbidden, gone) are skipped
+/// with a warning: at worst an object is kept, never one deleted that is not the app's.
 pub async fn rebuild(engine: &Engine, app: &str) -> Result<Inventory, RequestError> {
     let selector = format!("{APP}={app}");
     let kinds = engine.resources().listable();
     let lists: Vec<_> = kinds
         .iter()
-        .map(|kind| async { (kind.clone(), engine.requests().list(kind, &selector).await) })
+        .map(|kind| async {
+            let listed = match engine.cache().is_synced(kind) {
+                true => Ok(engine
+                    .cache()
+                    .objects_of(kind, app)
+                    .into_iter()
+                    .map(|o| super::requests::to_value((*o).clone()))
+                    .collect()),
+                false => engine.requests().list(kind, &selector).await,
+            };
+            (kind.clone(), listed)
+        })
         .collect();
     let lists: Vec<(Resolved, Result<Vec<Value>, RequestError>)> =
         super::bounded(lists, engine.concurrency()).await;
