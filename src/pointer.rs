@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 
 /// Escapes one segment: `~` becomes `~0` and `/` becomes `~1`.
+// `#[inline]`: the parser calls it for every mapping key, from another module.
+#[inline]
 pub fn escape(segment: &str) -> Cow<'_, str> {
     if segment.contains(['~', '/']) {
         segment.replace('~', "~0").replace('/', "~1").into()
@@ -29,6 +31,7 @@ pub fn unescape(segment: &str) -> Cow<'_, str> {
 }
 
 /// Appends `/segment`, escaped, to `pointer`.
+#[inline]
 pub fn push(pointer: &mut String, segment: &str) {
     pointer.push('/');
     pointer.push_str(&escape(segment));

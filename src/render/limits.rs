@@ -5,7 +5,7 @@
 //! the machine, and each breach is an error naming the file that crossed it. This module
 //! does not parse anything.
 
-use crate::source::{Tree, TreeError, bytes};
+use crate::source::{Tree, TreeError, format_bytes};
 use crate::spec::Diagnostic;
 use std::cell::Cell;
 
@@ -76,7 +76,7 @@ impl<'l> Reader<'l> {
             self.exhausted.set(true);
             let message = format!(
                 "with this file the render reads more than {}, the most one render reads",
-                bytes(limits.max_total_bytes)
+                format_bytes(limits.max_total_bytes)
             );
             return Err(whole(path, message));
         }

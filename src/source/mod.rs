@@ -176,7 +176,7 @@ impl TreeError {
             TreeError::TooLarge { limit, .. } => {
                 format!(
                     "file is larger than {}, the most that is read from one file",
-                    bytes(*limit)
+                    format_bytes(*limit)
                 )
             }
             TreeError::Io { tree, .. } => format!("cannot read from {tree}"),
@@ -191,7 +191,7 @@ impl fmt::Display for TreeError {
 }
 
 /// A byte count for messages: `1 MiB`, `64 KiB`, else `1500 bytes`.
-pub fn bytes(n: u64) -> String {
+pub fn format_bytes(n: u64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * KIB;
     match n {
