@@ -9,8 +9,10 @@
 use super::Failure;
 use super::cluster::{ClusterArgs, chain};
 use crate::api::metrics::Metrics;
+use crate::api::switch::Switch;
 use crate::api::webhooks::WebhookMetrics;
 use crate::daemon::config::{Cluster, DaemonConfig, LogFormat, Policy, ServeArgs};
+use crate::daemon::lease::LeaseOptions;
 use crate::daemon::reconcile::ReconcileOptions;
 use crate::daemon::repo::RepoOptions;
 use crate::daemon::{DaemonOptions, schedule::Backoff};
@@ -20,6 +22,7 @@ use crate::source::trigger::{RepoTrigger, TriggerOrigin, TriggerSender, trigger_
 use crate::source::{DependencyFetcher, FetchError, FetchedTree};
 use cetus_sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// Runs `cetus serve`.
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
@@ -46,30 +49,99 @@ async fn serve(config: DaemonConfig) -> Result<(), Failure> {
     let (kube_config, sandbox) = cluster(&config).await?;
     let client = crate::daemon::client::counted_client(kube_config, metrics.clone())
         .map_err(|e| io("kube client", &e))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| io(&format!("cannot listen on {}", config.listen), &e))?;
+    let address = listener.local_addr().map_err(|e| io("listener", &e))?;
+    let switch = Switch::new();
+    let stop = CancellationToken::new();
+    let server = tokio::spawn({
+        let (app, stop) = (switch.router(), stop.clone());
+        async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await }
+    });
+    announce(&config, address, sandbox.as_ref());
+    let signalled = CancellationToken::new();
+    tokio::spawn({
+        let signalled = signalled.clone();
+        async move {
+            signal().await;
+            signalled.cancel();
+        }
+    });
+    let lease =
+        crate::daemon::lease::acquire(client.clone(), lease_options(), signalled.clone()).await;
+    let outcome = match lease {
+        Ok(leader) => lead(&config, client, metrics, &switch, &signalled, leader).await,
+        Err(_) => Ok(()),
+    };
+    stop.cancel();
+    let served = server.await.map_err(|e| Failure::io(format!("server task: {e}")))?;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await.map_err(|e| io("sandbox", &e))?;
+    }
+    served.map_err(|e| io("server", &e))?;
+    outcome
+}
+
+/// Runs the daemon while this process holds the lease; returns when signalled (after a clean
+/// stop and the lease released) or when the lease is lost (an error: the process must exit,
+/// and its pod be restarted to wait again).
+async fn lead(
+    config: &DaemonConfig,
+    client: kube::Client,
+    metrics: Arc<Metrics>,
+    switch: &Switch,
+    signalled: &CancellationToken,
+    leader: crate::daemon::lease::Leader,
+) -> Result<(), Failure> {
+    let io =
+        |context: &str, e: &dyn std::error::Error| Failure::io(format!("{context}: {}", chain(e)));
     let (triggers, receiver) = trigger_channel();
-    let watch = local_watch(&config, triggers.clone());
-    let options = daemon_options(&config);
-    let running = crate::daemon::start(options, client, metrics.clone(), receiver)
+    let watch = local_watch(config, triggers.clone());
+    let running = crate::daemon::start(daemon_options(config), client, metrics.clone(), receiver)
         .await
         .map_err(|e| io("cannot start", &e))?;
     let webhook_metrics = Arc::new(WebhookMetrics::new());
     metrics.set_webhooks(webhook_metrics.clone());
     let token = config.api_token.as_ref().map(|t| t.value.clone());
-    let app = crate::api::rest::router(running.handle.clone(), metrics, token)
-        .merge(crate::api::webhooks::router(config.webhooks(), triggers, webhook_metrics));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| io(&format!("cannot listen on {}", config.listen), &e))?;
-    let address = listener.local_addr().map_err(|e| io("listener", &e))?;
-    announce(&config, address, sandbox.as_ref());
-    let served = axum::serve(listener, app).with_graceful_shutdown(signal()).await;
-    tracing::info!("shutting down: finishing in-flight syncs");
+    switch.set(
+        crate::api::rest::router(running.handle.clone(), metrics, token)
+            .merge(crate::api::webhooks::router(config.webhooks(), triggers, webhook_metrics)),
+    );
+    let lost = leader.lost();
+    tokio::select! {
+        _ = signalled.cancelled() => {}
+        _ = lost.cancelled() => {}
+    }
+    switch.set(switch.standby_router());
+    if lost.is_cancelled() {
+        tracing::error!("lost the lease: stopping at once");
+    } else {
+        tracing::info!("shutting down: finishing in-flight syncs");
+    }
     drop(watch);
     running.shutdown().await;
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await.map_err(|e| io("sandbox", &e))?;
+    if lost.is_cancelled() {
+        return Err(Failure::io("lost the lease to another daemon; stopped"));
     }
-    served.map_err(|e| io("server", &e))
+    leader.release().await;
+    Ok(())
+}
+
+/// The Lease: `cetus` in the pod's namespace (the downward API's `POD_NAMESPACE`, else the
+/// service account's namespace file, else `default`), held under the pod's name and pid.
+fn lease_options() -> LeaseOptions {
+    let namespace = std::env::var("POD_NAMESPACE")
+        .ok()
+        .or_else(|| {
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok()
+        })
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".into());
+    let host =
+        std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "cetus".into());
+    LeaseOptions::new(namespace, format!("{host}-{}", std::process::id()))
 }
 
 /// The cluster's kube config; with `--sandbox`, the sandbox it started.

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod config;
 pub mod handle;
+pub mod lease;
 pub mod loops;
 pub mod reconcile;
 pub mod registry;
