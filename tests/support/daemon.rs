@@ -51,6 +51,15 @@ impl World {
 
     /// Starts `cetus serve` with the usual flags and `extra` ones; waits until it is ready.
     pub fn serve(&self, extra: &[&str]) -> Daemon {
+        self.daemon(extra).started("/readyz")
+    }
+
+    /// Starts `cetus serve` and waits only until it answers (it may be waiting for the lease).
+    pub fn serve_standby(&self, extra: &[&str]) -> Daemon {
+        self.daemon(extra).started("/healthz")
+    }
+
+    fn daemon(&self, extra: &[&str]) -> Daemon {
         let port = free_port();
         let path = |p: &str| self.dir.path().join(p).display().to_string();
         let log = self.dir.path().join(format!("daemon-{port}.log"));
@@ -79,8 +88,7 @@ impl World {
         .map(|s| s.to_string())
         .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
-        let daemon = Daemon { child: None, url: format!("http://127.0.0.1:{port}"), args, log };
-        daemon.started()
+        Daemon { child: None, url: format!("http://127.0.0.1:{port}"), args, log }
     }
 
     /// GET on the sandbox's API: the object as JSON, or `None` for 404.
@@ -123,7 +131,7 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    fn started(mut self) -> Daemon {
+    fn started(mut self, probe: &str) -> Daemon {
         let log = std::fs::File::create(&self.log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_cetus"))
             .args(&self.args)
@@ -133,8 +141,8 @@ impl Daemon {
             .spawn()
             .expect("cetus serve starts");
         self.child = Some(child);
-        self.wait("the daemon to be ready", Duration::from_secs(60), |d| {
-            d.try_get("/readyz").is_some_and(|(c, _)| c == 200)
+        self.wait("the daemon to answer", Duration::from_secs(60), |d| {
+            d.try_get(probe).is_some_and(|(c, _)| c == 200)
         });
         self
     }
@@ -148,7 +156,7 @@ impl Daemon {
             args: self.args.clone(),
             log: self.log.clone(),
         };
-        again.started()
+        again.started("/readyz")
     }
 
     /// SIGKILL.
@@ -157,6 +165,11 @@ impl Daemon {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Whether its `/readyz` answers 200 (it leads and its first pass is done).
+    pub fn ready(&self) -> bool {
+        self.try_get("/readyz").is_some_and(|(c, _)| c == 200)
     }
 
     /// SIGTERM, then waits for the exit; returns whether it exited cleanly.
