@@ -29,7 +29,15 @@ fn started() -> (World, Daemon) {
     );
     let d = world.serve(&["--repo-interval", "1s"]);
     d.wait_entry("web", "the first sync", |e| e["outcome"] == "Succeeded");
+    synced(&d);
     (world, d)
+}
+
+/// Waits until the status says Synced (the history entry is finished a moment before).
+fn synced(d: &Daemon) {
+    d.wait("the app to be synced", std::time::Duration::from_secs(30), |d| {
+        d.status("web")["sync"] == "Synced"
+    });
 }
 
 fn cetus(d: &Daemon, args: &[&str]) -> Output {
@@ -179,6 +187,7 @@ fn the_cli_shows_status_and_history_and_rolls_back_and_unpins() {
     let (world, d) = started();
     let commit = world.repo.commit_and_push(&[(WEB, &web("v2"))], "web v2");
     d.wait_entry("web", "v2", |e| e["commit"] == commit.as_str() && e["outcome"] == "Succeeded");
+    synced(&d);
 
     let status = cetus(&d, &["status"]);
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
