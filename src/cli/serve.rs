@@ -68,10 +68,14 @@ async fn serve(config: DaemonConfig) -> Result<(), Failure> {
             signalled.cancel();
         }
     });
-    let lease =
-        crate::daemon::lease::acquire(client.clone(), lease_options(), signalled.clone()).await;
-    let outcome = match lease {
-        Ok(leader) => lead(&config, client, metrics, &switch, &signalled, leader).await,
+    let lease = lease_options();
+    let instance = lease.identity.clone();
+    let acquired = crate::daemon::lease::acquire(client.clone(), lease, signalled.clone()).await;
+    let outcome = match acquired {
+        Ok(leader) => {
+            let options = daemon_options(&config, instance);
+            lead(&config, options, client, metrics, &switch, &signalled, leader).await
+        }
         Err(_) => Ok(()),
     };
     stop.cancel();
@@ -88,6 +92,7 @@ async fn serve(config: DaemonConfig) -> Result<(), Failure> {
 /// and its pod be restarted to wait again).
 async fn lead(
     config: &DaemonConfig,
+    options: DaemonOptions,
     client: kube::Client,
     metrics: Arc<Metrics>,
     switch: &Switch,
@@ -98,7 +103,7 @@ async fn lead(
         |context: &str, e: &dyn std::error::Error| Failure::io(format!("{context}: {}", chain(e)));
     let (triggers, receiver) = trigger_channel();
     let watch = local_watch(config, triggers.clone());
-    let running = crate::daemon::start(daemon_options(config), client, metrics.clone(), receiver)
+    let running = crate::daemon::start(options, client, metrics.clone(), receiver)
         .await
         .map_err(|e| io("cannot start", &e))?;
     let webhook_metrics = Arc::new(WebhookMetrics::new());
@@ -169,7 +174,7 @@ async fn cluster(config: &DaemonConfig) -> Result<(kube::Config, Option<SandboxH
     }
 }
 
-fn daemon_options(config: &DaemonConfig) -> DaemonOptions {
+fn daemon_options(config: &DaemonConfig, instance: String) -> DaemonOptions {
     let git = GitDependencies::new(
         config.cache_dir.join("dependencies"),
         DependencyOptions { auth: config.policy.dependency_auth(), ..DependencyOptions::default() },
@@ -199,6 +204,7 @@ fn daemon_options(config: &DaemonConfig) -> DaemonOptions {
         concurrency: sync.concurrency,
         backoff: Backoff::default(),
         engine: EngineOptions::default(),
+        instance,
     }
 }
 

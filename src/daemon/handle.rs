@@ -3,6 +3,7 @@
 //! store's manifests), the live diff (the engine's dry runs), and the three actions — sync
 //! now, roll back (pin), unpin — which only write the store and queue a trigger.
 
+use super::events::{Events, Severity};
 use super::loops::EventSender;
 use super::registry::{Registry, SyncState};
 use super::repo::{AppRender, Repo};
@@ -98,6 +99,7 @@ pub struct DaemonHandle {
     store: Store,
     engine: Engine,
     schedule: EventSender,
+    events: Events,
     _repo: Arc<Repo>,
 }
 
@@ -108,9 +110,10 @@ impl DaemonHandle {
         store: Store,
         engine: Engine,
         schedule: EventSender,
+        events: Events,
         repo: Arc<Repo>,
     ) -> Self {
-        DaemonHandle { registry, store, engine, schedule, _repo: repo }
+        DaemonHandle { registry, store, engine, schedule, events, _repo: repo }
     }
 
     /// Whether the first pass over the repository is done.
@@ -308,7 +311,23 @@ impl DaemonHandle {
         let pin = self.store.unpin(name)?;
         self.store.flush()?;
         self.trigger(name, Trigger::Manual);
+        if let Some(pin) = &pin {
+            let note = format!("unpinned from entry {}; following the branch again", pin.entry);
+            self.announce(name, "Unpinned", note);
+        }
         Ok(pin)
+    }
+
+    /// Publishes an event about an API action, without making the request wait for it.
+    fn announce(&self, name: &str, reason: &'static str, note: String) {
+        let namespace = match self.registry.get(name).map(|e| e.render) {
+            Some(AppRender::Rendered(r)) => r.namespace.clone(),
+            _ => name.to_string(),
+        };
+        let (events, app) = (self.events.clone(), name.to_string());
+        tokio::spawn(async move {
+            events.publish(&app, &namespace, Severity::Normal, reason, note).await
+        });
     }
 
     fn known(&self, name: &str) -> Result<(), HandleError> {

@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod config;
+pub mod events;
 pub mod handle;
 pub mod lease;
 pub mod loops;
@@ -52,6 +53,8 @@ pub struct DaemonOptions {
     pub backoff: Backoff,
     /// The engine's request options.
     pub engine: EngineOptions,
+    /// This process's name in Events and the Lease (the pod's name).
+    pub instance: String,
 }
 
 /// Why the daemon could not start.
@@ -94,6 +97,7 @@ pub async fn start(
         .await
         .map_err(|e| DaemonError::Task(e.to_string()))?
         .map_err(DaemonError::Store)?;
+    let events = events::Events::new(client.clone(), &options.instance);
     let engine = Engine::new(client, options.engine.clone()).await.map_err(DaemonError::Cluster)?;
     engine.watch_all();
     let repo = Arc::new(Repo::open(options.repo).map_err(DaemonError::Repo)?);
@@ -105,21 +109,23 @@ pub async fn start(
         registry: registry.clone(),
         options: options.reconcile.clone(),
         metrics: metrics.clone(),
+        events: events.clone(),
         cancel: cancel.clone(),
     };
-    let (schedule, events) = tokio::sync::mpsc::unbounded_channel();
+    let (schedule, scheduled) = tokio::sync::mpsc::unbounded_channel();
     let handle = DaemonHandle::new(
         registry.clone(),
         store.clone(),
         engine.clone(),
         schedule.clone(),
+        events,
         repo.clone(),
     );
     metrics.set_health_source(handle.health_source());
     let tasks = vec![
         tokio::spawn(loops::scheduler(
             reconciler,
-            events,
+            scheduled,
             schedule.clone(),
             options.concurrency,
             options.backoff,

@@ -13,6 +13,7 @@
 //! render changes); and the last healthy entry's stored manifests are applied again, exactly,
 //! as a sync of its own (trigger `auto-rollback`, `restores` naming that entry).
 
+use super::events::{Events, Severity};
 use super::registry::{Registry, SyncState};
 use super::repo::{AppRender, CommitInfo};
 use super::schedule::Ended;
@@ -77,6 +78,8 @@ pub struct Reconciler {
     pub options: ReconcileOptions,
     /// Sync counters.
     pub metrics: Arc<Metrics>,
+    /// Kubernetes Events about apps.
+    pub events: Events,
     /// Cut waits short (shutting down).
     pub cancel: CancellationToken,
 }
@@ -193,6 +196,9 @@ impl Reconciler {
             })
             .await?;
             self.metrics.sync_finished(app, Outcome::Failed);
+            let namespace = self.namespace_of(app);
+            let note = format!("commit {}: {error}", short(&commit.id));
+            self.events.publish(app, &namespace, Severity::Warning, "RenderFailed", note).await;
         }
         self.registry.update(app, |e| {
             e.sync = SyncState::Failed;
@@ -309,6 +315,7 @@ impl Reconciler {
         let (store, name) = (self.store.clone(), app.to_string());
         let entry = blocking(move || store.finish_sync(&name, id, finish)).await?;
         self.metrics.sync_finished(app, outcome);
+        self.announce(app, &wanted.namespace, &entry, &report).await;
         self.after(app, &entry, report.error.as_ref().map(ToString::to_string));
         Ok(match &report.error {
             None => Ended::Done,
@@ -317,6 +324,44 @@ impl Reconciler {
             }
             Some(_) => Ended::Retry,
         })
+    }
+
+    /// The event of a finished sync: a failure always; a success when it changed something.
+    async fn announce(
+        &self,
+        app: &str,
+        namespace: &str,
+        entry: &HistoryEntry,
+        report: &SyncReport,
+    ) {
+        let counts = report.changes.counts();
+        let what = format!(
+            "entry {} (commit {}): {} applied, {} unchanged, {} pruned",
+            entry.id,
+            short(entry.commit.as_deref().unwrap_or("none")),
+            counts.applied,
+            counts.unchanged,
+            counts.pruned
+        );
+        let (severity, reason, note) = match (&report.error, entry.trigger) {
+            (Some(error), _) => (Severity::Warning, "SyncFailed", format!("{what}: {error}")),
+            (None, Trigger::Rollback) => (
+                Severity::Normal,
+                "Pinned",
+                format!("{what}, pinned to entry {}", entry.restores.unwrap_or_default()),
+            ),
+            (None, _) if counts.applied + counts.pruned == 0 => return,
+            (None, _) => (Severity::Normal, "Synced", what),
+        };
+        self.events.publish(app, namespace, severity, reason, note).await;
+    }
+
+    /// The app's namespace, from its latest render (the app's name if it has none).
+    fn namespace_of(&self, app: &str) -> String {
+        match self.registry.get(app).map(|e| e.render) {
+            Some(AppRender::Rendered(rendered)) => rendered.namespace.clone(),
+            _ => app.to_string(),
+        }
     }
 
     fn after(&self, app: &str, entry: &HistoryEntry, error: Option<String>) {
@@ -377,6 +422,13 @@ impl Reconciler {
         let entry = blocking(move || store.finish_sync(&name, id, finish)).await?;
         self.metrics.sync_finished(app, entry.outcome);
         let message = format!("rolled back to entry {} (entry {failed_id}: {reason})", target.id);
+        let note = format!(
+            "entry {failed_id} (commit {}) rolled back to entry {} (commit {}): {reason}",
+            short(&wanted.commit.id),
+            target.id,
+            short(target.commit.as_deref().unwrap_or("none"))
+        );
+        self.events.publish(app, &restore.namespace, Severity::Warning, "RolledBack", note).await;
         self.registry.update(app, |e| {
             e.sync = if second.succeeded() { SyncState::Synced } else { SyncState::Failed };
             e.message = Some(match &second.error {
@@ -481,4 +533,9 @@ fn namespace_of(manifests: &[Value], app: &str) -> String {
         .and_then(|m| m.pointer("/metadata/name").and_then(Value::as_str))
         .unwrap_or(app)
         .to_string()
+}
+
+/// A commit's first 8 characters.
+fn short(commit: &str) -> &str {
+    commit.get(..8).unwrap_or(commit)
 }
