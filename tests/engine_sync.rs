@@ -446,3 +446,75 @@ async fn a_500_on_one_object_fails_the_sync_naming_it_and_the_next_sync_complete
     let ingress = cluster.get("networking.k8s.io/v1", "Ingress", "shop", "shop").await.unwrap();
     assert_eq!(ingress["spec"]["rules"][0]["host"], "www.example.com");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_on_one_object_fails_the_sync_naming_it_and_the_next_sync_completes() {
+    let cluster = Cluster::start().await;
+    let engine = cluster.engine().await;
+    let app = shop();
+    let mut kept = Kept::default();
+    assert_eq!(kept.sync(&engine, &app.render(), &SyncOptions::default()).await.error, None);
+
+    app.write("cetus.yaml", &SHOP.replace("nginx:1.27", "nginx:1.28"));
+    std::fs::remove_file(app.path().join("extra/settings.yaml")).unwrap();
+    let web = cetus_sandbox::RequestMatch {
+        verb: Some("patch".into()),
+        resource: Some("deployments".into()),
+        name: Some("web".into()),
+        ..Default::default()
+    };
+    cluster.sandbox.hang_requests(web, 10);
+    let report = kept.sync(&engine, &app.render(), &SyncOptions::default()).await;
+    let Some(SyncError::Apply { stage, failed }) = &report.error else {
+        panic!("{:?}", report.error)
+    };
+    assert_eq!(*stage, Stage::Workloads);
+    assert_eq!(failed, &["apps/Deployment shop/web: apply failed: no answer within 2s"]);
+    assert!(
+        cluster.get("v1", "ConfigMap", "shop", "settings").await.is_some(),
+        "a failed sync pruned"
+    );
+
+    cluster.sandbox.clear_faults();
+    let report = kept.sync(&engine, &app.render(), &SyncOptions::default()).await;
+    assert_eq!(report.error, None);
+    assert!(lines(&report).contains(&"ConfigMap shop/settings pruned".to_string()));
+    let live = cluster.get("apps/v1", "Deployment", "shop", "web").await.unwrap();
+    assert_eq!(live["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.28");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_of_a_crd_wait_until_it_is_established() {
+    let cluster = Cluster::start().await;
+    let engine = cluster.engine().await;
+    let app = AppDir::new("name: shop\nmanifests: [ extra/ ]\n");
+    app.write("extra/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: { name: gadgets.example.com }\nspec:\n  group: example.com\n  scope: Namespaced\n  names: { plural: gadgets, singular: gadget, kind: Gadget }\n  versions:\n    - { name: v1, served: true, storage: true, schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } } }\n");
+    app.write(
+        "extra/gadget.yaml",
+        "apiVersion: example.com/v1\nkind: Gadget\nmetadata: { name: g }\nspec: { size: 1 }\n",
+    );
+    cluster.sandbox.withhold_crd("gadgets.example.com");
+    let quick = SyncOptions { timeout: Duration::from_secs(2), ..SyncOptions::default() };
+    let mut kept = Kept::default();
+    let report = kept.sync(&engine, &app.render(), &quick).await;
+    let Some(SyncError::Timeout { what, pending, .. }) = &report.error else {
+        panic!("{:?}", report.error)
+    };
+    assert_eq!(what, "CRDs to be established");
+    assert_eq!(pending.len(), 1);
+    assert!(
+        pending[0]
+            .starts_with("apiextensions.k8s.io/CustomResourceDefinition gadgets.example.com: "),
+        "{pending:?}"
+    );
+    assert!(lines(&report).iter().all(|l| !l.contains("Gadget")), "{:?}", lines(&report));
+
+    cluster.sandbox.release_crd("gadgets.example.com");
+    let report = kept.sync(&engine, &app.render(), &quick).await;
+    assert_eq!(report.error, None);
+    assert!(
+        lines(&report).contains(&"example.com/Gadget shop/g created".to_string()),
+        "{:?}",
+        lines(&report)
+    );
+}
