@@ -330,3 +330,33 @@ impl Daemon {
         }
     }
 }
+
+#[test]
+fn a_moved_branch_of_a_git_dependency_re_renders_the_app_that_uses_it() {
+    let world = world();
+    let lib = git_support::Upstream::new(world.dir.path(), "lib");
+    lib.commit_and_push(
+        &[("cetus.yaml", "name: lib\nservices:\n  cache: { image: \"redis:7.0\" }\n")],
+        "lib 7.0",
+    );
+    let uses = format!(
+        "name: api\nservices:\n  api: {{ image: \"api:1\" }}\ndependencies:\n  lib: {{ git: \"{}\", ref: main }}\nprofiles:\n  staging: {{}}\n",
+        world.git.url("lib.git")
+    );
+    world.repo.commit_and_push(&[(API, &uses)], "api uses lib");
+    let d = world.serve(&["--repo-interval", "1s"]);
+    let first = d.wait_entry("api", "the first sync", succeeded);
+    assert_eq!(first["dependencies"][0]["name"], "lib");
+    assert_eq!(world.image("api", "cache").as_deref(), Some("redis:7.0"));
+
+    let moved = lib.commit_and_push(
+        &[("cetus.yaml", "name: lib\nservices:\n  cache: { image: \"redis:7.2\" }\n")],
+        "lib 7.2",
+    );
+    let entry =
+        d.wait_entry("api", "the re-render", |e| e["dependencies"][0]["commit"] == moved.as_str());
+    assert_eq!(entry["outcome"], "Succeeded", "{entry}");
+    assert_eq!(world.image("api", "cache").as_deref(), Some("redis:7.2"));
+    // The app without the dependency was not synced again.
+    assert_eq!(d.history("web").len(), 1);
+}
