@@ -9,7 +9,7 @@ mod daemon;
 mod git_support;
 
 use cetus_sandbox::SandboxOptions;
-use daemon::{Daemon, World, github_push, github_signature};
+use daemon::{Daemon, World, github_push};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -55,14 +55,7 @@ fn a_commit_announced_by_a_signed_github_webhook_is_applied_and_recorded() {
     assert_eq!(world.image("web", "web").as_deref(), Some("nginx:1.27"));
 
     let commit = world.repo.commit_and_push(&[(WEB, &web("nginx:1.28", CURL))], "web: nginx 1.28");
-    let body = github_push(&world.url(), &commit);
-    let signature = github_signature(&body);
-    let headers = [
-        ("X-GitHub-Event", "push"),
-        ("X-Hub-Signature-256", signature.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    let (code, answer) = d.post_with("/webhooks/github", &headers, &body);
+    let (code, answer) = d.push_webhook(&world.url(), &commit);
     assert_eq!(code, 202, "{answer}");
     assert_eq!(answer["status"], "queued");
 
@@ -81,6 +74,7 @@ fn a_commit_announced_by_a_signed_github_webhook_is_applied_and_recorded() {
         ("X-Hub-Signature-256", "sha256=00"),
         ("Content-Type", "application/json"),
     ];
+    let body = github_push(&world.url(), &commit);
     let (code, answer) = d.post_with("/webhooks/github", &bad, &body);
     assert_eq!(code, 401, "{answer}");
 }
@@ -268,16 +262,9 @@ fn two_triggers_in_the_same_millisecond_make_one_sync() {
     let d = world.serve(&["--repo-interval", "1h"]);
     d.wait_entry("web", "the first sync", succeeded);
     let commit = world.repo.commit_and_push(&[(WEB, &web("nginx:1.28", CURL))], "1.28");
-    let body = github_push(&world.url(), &commit);
-    let signature = github_signature(&body);
-    let headers = [
-        ("X-GitHub-Event", "push"),
-        ("X-Hub-Signature-256", signature.as_str()),
-        ("Content-Type", "application/json"),
-    ];
     std::thread::scope(|s| {
         for _ in 0..2 {
-            s.spawn(|| assert_eq!(d.post_with("/webhooks/github", &headers, &body).0, 202));
+            s.spawn(|| assert_eq!(d.push_webhook(&world.url(), &commit).0, 202));
         }
     });
     d.wait_entry("web", "the sync", |e| e["commit"] == commit.as_str());

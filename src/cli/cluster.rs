@@ -25,6 +25,14 @@ impl ClusterArgs {
             .map_err(|e| Failure::io(format!("kube client: {}", chain(&e))))
     }
 
+    /// An engine for the cluster these flags name (discovery done).
+    pub async fn engine(&self) -> Result<crate::engine::Engine, Failure> {
+        let options = crate::engine::EngineOptions::default();
+        crate::engine::Engine::new(self.client().await?, options)
+            .await
+            .map_err(|e| Failure::io(chain(&e)))
+    }
+
     /// The client configuration for the cluster these flags name.
     pub async fn config(&self) -> Result<kube::Config, Failure> {
         let options = KubeConfigOptions { context: self.context.clone(), ..Default::default() };

@@ -6,7 +6,7 @@
 
 use super::cluster::ClusterArgs;
 use super::{Failure, Output, render::render_dir};
-use crate::engine::{Engine, EngineOptions, SyncRequest, diff};
+use crate::engine::{SyncRequest, diff};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -41,10 +41,7 @@ pub fn run(args: Args) -> Result<bool, Failure> {
         args.store.as_ref().filter(|d| d.exists()).map(|d| super::open_store(d)).transpose()?;
     let runtime = super::runtime()?;
     let diffs = runtime.block_on(async {
-        let client = args.cluster.client().await?;
-        let engine = Engine::new(client, EngineOptions::default())
-            .await
-            .map_err(|e| Failure::io(super::cluster::chain(&e)))?;
+        let engine = args.cluster.engine().await?;
         let mut all = Vec::new();
         for app in &rendered {
             let kept = match &store {

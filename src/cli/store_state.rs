@@ -8,7 +8,7 @@ use crate::engine::{
     AppliedMemory, Engine, Inventory, InventoryEntry, SyncOptions, SyncReport, SyncRequest,
 };
 use crate::render::Rendered;
-use crate::store::{Counts, Finish, NewEntry, Outcome, Store, Trigger};
+use crate::store::{Finish, NewEntry, Outcome, Store, Trigger};
 
 /// An app's inventory and memory as the store has them (empty without a store).
 #[derive(Debug, Default)]
@@ -54,20 +54,8 @@ pub async fn recorded(
     };
     let id = store.begin_sync(&app.app, entry, Some(&manifests), &creates).map_err(io)?;
     let report = engine.sync(request, options).await;
-    let counts = report.changes.counts();
-    let finish = Finish {
-        health: report.health.as_ref().map(|h| h.status.to_string()),
-        counts: Counts {
-            applied: counts.applied as u64,
-            unchanged: counts.unchanged as u64,
-            pruned: counts.pruned as u64,
-        },
-        error: report.error.as_ref().map(ToString::to_string),
-        inventory: Some(report.inventory.clone()),
-        applied: Some(report.memory.clone()),
-        current: report.succeeded().then_some(id),
-        ..Finish::new(if report.succeeded() { Outcome::Succeeded } else { Outcome::Failed })
-    };
+    let outcome = if report.succeeded() { Outcome::Succeeded } else { Outcome::Failed };
+    let finish = Finish::of_report(&report, outcome, report.succeeded().then_some(id));
     store.finish_sync(&app.app, id, finish).map_err(io)?;
     Ok(report)
 }

@@ -13,7 +13,7 @@
 use super::cluster::ClusterArgs;
 use super::progress::ProgressDisplay;
 use super::{Failure, Output, render::render_dir};
-use crate::engine::{Engine, EngineOptions, SyncOptions, SyncReport, SyncRequest};
+use crate::engine::{Engine, SyncOptions, SyncReport, SyncRequest};
 use crate::render::Rendered;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -63,10 +63,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let client = args.cluster.client().await?;
-        let engine = Engine::new(client, EngineOptions::default())
-            .await
-            .map_err(|e| Failure::io(super::cluster::chain(&e)))?;
+        let engine = args.cluster.engine().await?;
         let mut failed = Vec::new();
         for app in &rendered {
             let report = sync_one(&engine, app, &args, store.as_ref()).await?;

@@ -22,9 +22,7 @@ use crate::engine::{
     Engine, Inventory, InventoryEntry, SyncError, SyncOptions, SyncReport, SyncRequest,
 };
 use crate::render::{Object, Rendered, Source};
-use crate::store::{
-    Counts, Finish, HistoryEntry, NewEntry, Outcome, Pin, Store, StoreError, Trigger,
-};
+use crate::store::{Finish, HistoryEntry, NewEntry, Outcome, Pin, Store, StoreError, Trigger};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -311,7 +309,7 @@ impl Reconciler {
             return self.roll_back(app, id, wanted, report).await;
         }
         let outcome = if report.succeeded() { Outcome::Succeeded } else { Outcome::Failed };
-        let finish = finish_of(&report, outcome, report.succeeded().then_some(id));
+        let finish = Finish::of_report(&report, outcome, report.succeeded().then_some(id));
         let (store, name) = (self.store.clone(), app.to_string());
         let entry = blocking(move || store.finish_sync(&name, id, finish)).await?;
         self.metrics.sync_finished(app, outcome);
@@ -385,7 +383,7 @@ impl Reconciler {
         let (store, name) = (self.store.clone(), app.to_string());
         let target = blocking(move || store.last_healthy(&name, failed_id)).await?;
         let outcome = if target.is_some() { Outcome::RolledBack } else { Outcome::Failed };
-        let finish = finish_of(&report, outcome, None);
+        let finish = Finish::of_report(&report, outcome, None);
         let (store, name, digest, why) =
             (self.store.clone(), app.to_string(), wanted.digest.clone(), reason.clone());
         blocking(move || {
@@ -413,7 +411,7 @@ impl Reconciler {
             memory: &report.memory,
         };
         let second = self.engine.sync(request, &self.sync_options()).await;
-        let finish = finish_of(
+        let finish = Finish::of_report(
             &second,
             if second.succeeded() { Outcome::Succeeded } else { Outcome::Failed },
             second.succeeded().then_some(id),
@@ -490,24 +488,6 @@ fn from_render(rendered: &Arc<Rendered>, commit: &CommitInfo) -> Wanted {
         commit: commit.clone(),
         dependencies: rendered.dependencies.clone(),
         pin: None,
-    }
-}
-
-/// What the store records of a report.
-fn finish_of(report: &SyncReport, outcome: Outcome, current: Option<u64>) -> Finish {
-    let counts = report.changes.counts();
-    Finish {
-        health: report.health.as_ref().map(|h| h.status.to_string()),
-        counts: Counts {
-            applied: counts.applied as u64,
-            unchanged: counts.unchanged as u64,
-            pruned: counts.pruned as u64,
-        },
-        error: report.error.as_ref().map(ToString::to_string),
-        inventory: Some(report.inventory.clone()),
-        applied: Some(report.memory.clone()),
-        current,
-        ..Finish::new(outcome)
     }
 }
 

@@ -13,6 +13,7 @@ mod set_image;
 mod types;
 mod validate;
 
+pub use de::describe;
 pub use origin::{Origin, Origins};
 pub use references::{References, references};
 pub use set_image::{Change, ImageRef, SetImageError, set_image};
@@ -140,12 +141,20 @@ fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
     Some((key.to_string(), expected))
 }
 
-fn unknown_key_message(key: &str, expected: &[String]) -> String {
-    let nearest = expected
-        .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(key, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-        .min();
+/// The message for an unknown key, suggesting the nearest expected one: a key that differs
+/// only in case, `_` or `-` (`target_port`, as other tools spell it) always matches, else the
+/// closest by edit distance if it is close enough. Shared by cetus.yaml and cetusd.yaml.
+pub fn unknown_key_message<S: AsRef<str>>(key: &str, expected: &[S]) -> String {
+    let expected: Vec<&str> = expected.iter().map(AsRef::as_ref).collect();
+    let folded = |k: &str| k.replace(['_', '-'], "").to_ascii_lowercase();
+    let same = expected.iter().find(|candidate| folded(candidate) == folded(key));
+    let nearest = same.map(|c| (0, *c)).or_else(|| {
+        expected
+            .iter()
+            .map(|candidate| (strsim::damerau_levenshtein(key, candidate), *candidate))
+            .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
+            .min()
+    });
     match nearest {
         Some((_, suggestion)) => format!("unknown key `{key}`; did you mean `{suggestion}`?"),
         None if expected.is_empty() => format!("unknown key `{key}`; no keys are allowed here"),

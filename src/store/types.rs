@@ -225,6 +225,29 @@ pub struct Finish {
 }
 
 impl Finish {
+    /// What a sync the engine reported ends as: its health, counts, error, inventory and
+    /// memory; `current` is the entry live from now on (`None` keeps the pointer).
+    pub fn of_report(
+        report: &crate::engine::SyncReport,
+        outcome: Outcome,
+        current: Option<u64>,
+    ) -> Finish {
+        let counts = report.changes.counts();
+        Finish {
+            health: report.health.as_ref().map(|h| h.status.to_string()),
+            counts: Counts {
+                applied: counts.applied as u64,
+                unchanged: counts.unchanged as u64,
+                pruned: counts.pruned as u64,
+            },
+            error: report.error.as_ref().map(ToString::to_string),
+            inventory: Some(report.inventory.clone()),
+            applied: Some(report.memory.clone()),
+            current,
+            ..Finish::new(outcome)
+        }
+    }
+
     /// A sync ending now with `outcome`, changing nothing else; set the rest with struct
     /// update syntax.
     pub fn new(outcome: Outcome) -> Finish {

@@ -205,6 +205,18 @@ impl Daemon {
         http(&self.url, "POST", path, headers, body)
     }
 
+    /// Sends a GitHub push webhook, signed with [`SECRET`], for `commit` of `clone_url`.
+    pub fn push_webhook(&self, clone_url: &str, commit: &str) -> (u16, Value) {
+        let body = github_push(clone_url, commit);
+        let signature = github_signature(&body);
+        let headers = [
+            ("X-GitHub-Event", "push"),
+            ("X-Hub-Signature-256", signature.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        self.post_with("/webhooks/github", &headers, &body)
+    }
+
     /// An app's history, newest first.
     pub fn history(&self, app: &str) -> Vec<Value> {
         let (code, body) = self.get(&format!("/api/v1/apps/{app}/history"));

@@ -13,6 +13,7 @@ use super::location;
 use super::{Located, Origin, Problem};
 use crate::pointer::escape as escape_pointer_segment;
 use crate::spec::{self, Origins};
+use crate::spec::{describe, unknown_key_message as unknown_key};
 use crate::yaml;
 use serde_json::{Map, Value};
 use std::net::SocketAddr;
@@ -313,37 +314,6 @@ impl Reader<'_> {
             }
         }
         Some(self.located(pointer, out))
-    }
-}
-
-/// How a value is named in "invalid type" messages (as cetus.yaml's are).
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("boolean `{b}`"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("string {s:?}"),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "a map".into(),
-    }
-}
-
-/// The message for an unknown key, with the nearest valid key suggested as cetus.yaml's
-/// reader does; a key that differs only in case, `_` or `-` (`ssh_key_file`, as flags and
-/// variables spell it) is always matched.
-fn unknown_key(key: &str, expected: &[&str]) -> String {
-    let folded = |k: &str| k.replace(['_', '-'], "").to_ascii_lowercase();
-    let same = expected.iter().find(|candidate| folded(candidate) == folded(key));
-    let nearest = same.map(|c| (0, *c)).or_else(|| {
-        expected
-            .iter()
-            .map(|candidate| (strsim::damerau_levenshtein(key, candidate), *candidate))
-            .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-            .min()
-    });
-    match nearest {
-        Some((_, suggestion)) => format!("unknown key `{key}`; did you mean `{suggestion}`?"),
-        None => format!("unknown key `{key}`; expected one of: {}", expected.join(", ")),
     }
 }
 
