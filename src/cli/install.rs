@@ -13,8 +13,10 @@
 
 use super::cluster::{ClusterArgs, chain};
 use super::{Failure, Output};
-use crate::engine::{Engine, EngineOptions, SyncReport};
-use crate::install::{self, DEFAULT_NAMESPACE, InstallOptions, MANIFESTS, UninstallOptions};
+use crate::engine::{Engine, EngineOptions};
+use crate::install::{
+    self, DEFAULT_NAMESPACE, InstallOptions, MANIFESTS, Outcome, UninstallOptions,
+};
 use std::path::PathBuf;
 
 /// Arguments of `cetus install`.
@@ -82,12 +84,20 @@ pub fn install(args: InstallArgs) -> Result<(), Failure> {
     install::manifests::objects(MANIFESTS, &options).map_err(|e| Failure::input(chain(&e)))?;
     super::runtime()?.block_on(async {
         let engine = connect(&args.cluster).await?;
-        let report = install::install(&engine, MANIFESTS, &options)
+        let done = install::install(&engine, MANIFESTS, &options)
             .await
-            .map_err(|e| Failure::input(chain(&e)))?;
-        print(&report, args.output, args.dry_run, &[]);
-        if let Some(error) = &report.error {
+            .map_err(|e| Failure::io(chain(&e)))?;
+        print(&done, args.output, args.dry_run);
+        if let Some(error) = &done.report.error {
             return Err(Failure::input(format!("{}: {error}", install::APP_NAME)));
+        }
+        if args.output == Output::Text {
+            for namespace in &done.kept {
+                eprintln!(
+                    "note: {namespace} kept: the install is in {} now; `kubectl delete namespace {}` removes the old one",
+                    options.namespace, namespace.name
+                );
+            }
         }
         if !args.dry_run {
             secret_notes(&engine, &options).await;
@@ -104,8 +114,7 @@ pub fn uninstall(args: UninstallArgs) -> Result<(), Failure> {
         let done = install::uninstall(&engine, &options)
             .await
             .map_err(|e| Failure::io(chain(&e)))?;
-        let kept: Vec<String> = done.kept.iter().map(ToString::to_string).collect();
-        print(&done.report, args.output, args.dry_run, &kept);
+        print(&done, args.output, args.dry_run);
         if args.output == Output::Text {
             for namespace in &done.kept {
                 eprintln!(
@@ -127,8 +136,10 @@ async fn connect(cluster: &ClusterArgs) -> Result<Engine, Failure> {
     Engine::new(client, EngineOptions::default()).await.map_err(|e| Failure::io(chain(&e)))
 }
 
-fn print(report: &SyncReport, output: Output, dry_run: bool, kept: &[String]) {
+fn print(done: &Outcome, output: Output, dry_run: bool) {
+    let report = &done.report;
     if output == Output::Json {
+        let kept: Vec<String> = done.kept.iter().map(ToString::to_string).collect();
         let json = serde_json::json!({
             "app": install::APP_NAME,
             "dryRun": dry_run,

@@ -3,16 +3,17 @@
 //!
 //! The install is an app named [`APP_NAME`] whose objects are the install manifests
 //! ([`manifests`]), so a second install writes nothing, and an install of a newer version
-//! prunes what that version removed. No local state is kept between runs: the engine rebuilds
-//! the app's inventory from the cluster's labels each time (`SyncRequest::previous` is
-//! `None`), and what it would remember of each object is derived from the manifests
-//! themselves ([`expected_memory`]). One install per cluster: installing into another
-//! namespace moves it (the old namespace's objects are pruned; Namespaces never are).
+//! prunes what that version removed. No local state is kept between runs: the app's inventory
+//! is rebuilt from the cluster's labels each time (as the engine does for a sync whose
+//! inventory was lost), and what the engine would remember of each object is derived from
+//! the manifests themselves ([`expected_memory`]). One install per cluster: installing into
+//! another namespace moves it, pruning the old namespace's objects.
 //!
-//! Uninstalling deletes every object labelled as that app except Namespaces, which may hold
-//! the Secrets their owners created (and which the engine never deletes unless it knows it
-//! created them). Apps Cetus deployed carry their own app's label and stay as they are. This
-//! module does not print; the CLI (`src/cli/install.rs`) does.
+//! Namespaces are never deleted, by an install or an uninstall: they may hold the Secrets
+//! their owners created, and a rebuilt inventory cannot tell whether Cetus created them.
+//! Uninstalling deletes every other object labelled as the app; apps Cetus deployed carry
+//! their own app's label and stay as they are. This module does not print; the CLI
+//! (`src/cli/install.rs`) does.
 
 pub mod manifests;
 
@@ -61,24 +62,46 @@ pub enum InstallError {
     Find(#[source] RequestError),
 }
 
+/// What an install or uninstall did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The applies and deletes, as a sync reports them.
+    pub report: SyncReport,
+    /// Namespaces of the install left in place: never deleted, and no longer (or, after an
+    /// uninstall, not) what the install uses.
+    pub kept: Vec<ObjectKey>,
+}
+
 /// Applies `manifests` (normally [`MANIFESTS`]) as the app [`APP_NAME`], pruning the app's
-/// objects that `manifests` no longer has.
+/// objects that `manifests` no longer has (Namespaces excepted).
 pub async fn install(
     engine: &Engine,
     manifests: &[Manifest<'_>],
     options: &InstallOptions,
-) -> Result<SyncReport, InstallError> {
+) -> Result<Outcome, InstallError> {
     let objects = manifests::objects(manifests, options)?;
     let memory = expected_memory(&objects);
+    let (previous, mut kept) = found(engine).await?;
+    kept.retain(|namespace| !objects.iter().any(|o| o.key == *namespace));
     let request = SyncRequest {
         app: APP_NAME,
         namespace: &options.namespace,
         objects: &objects,
-        previous: None,
+        previous: Some(&previous),
         memory: &memory,
     };
     let sync = SyncOptions { prune: true, dry_run: options.dry_run, ..SyncOptions::default() };
-    Ok(engine.sync(request, &sync).await)
+    Ok(Outcome { report: engine.sync(request, &sync).await, kept })
+}
+
+/// The install's objects in the cluster, found by their labels (the inventory a prune
+/// needs), apart from its Namespaces.
+async fn found(engine: &Engine) -> Result<(Inventory, Vec<ObjectKey>), InstallError> {
+    let found =
+        crate::engine::prune::rebuild(engine, APP_NAME).await.map_err(InstallError::Find)?;
+    let (namespaces, rest): (Vec<_>, Vec<_>) =
+        found.entries.into_iter().partition(|e| e.group.is_empty() && e.kind == "Namespace");
+    Ok((Inventory::new(rest), namespaces.iter().map(|e| e.key()).collect()))
 }
 
 /// What the engine would remember after applying `objects`, had the server kept every value
@@ -104,25 +127,12 @@ pub struct UninstallOptions {
     pub dry_run: bool,
 }
 
-/// What an uninstall did.
-#[derive(Debug, Clone)]
-pub struct Uninstalled {
-    /// The deletes, as a sync's prune reports them.
-    pub report: SyncReport,
-    /// The install's Namespaces, left in place.
-    pub kept: Vec<ObjectKey>,
-}
-
 /// Deletes every object of the app [`APP_NAME`] except its Namespaces.
 pub async fn uninstall(
     engine: &Engine,
     options: &UninstallOptions,
-) -> Result<Uninstalled, InstallError> {
-    let found =
-        crate::engine::prune::rebuild(engine, APP_NAME).await.map_err(InstallError::Find)?;
-    let (namespaces, rest): (Vec<_>, Vec<_>) =
-        found.entries.into_iter().partition(|e| e.group.is_empty() && e.kind == "Namespace");
-    let previous = Inventory::new(rest);
+) -> Result<Outcome, InstallError> {
+    let (previous, kept) = found(engine).await?;
     let request = SyncRequest {
         app: APP_NAME,
         namespace: "",
@@ -136,8 +146,7 @@ pub async fn uninstall(
         dry_run: options.dry_run,
         ..SyncOptions::default()
     };
-    let report = engine.sync(request, &sync).await;
-    Ok(Uninstalled { report, kept: namespaces.iter().map(|e| e.key()).collect() })
+    Ok(Outcome { report: engine.sync(request, &sync).await, kept })
 }
 
 /// The Secrets `config` reads that `namespace` lacks.
