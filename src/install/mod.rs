@@ -67,8 +67,8 @@ pub enum InstallError {
 pub struct Outcome {
     /// The applies and deletes, as a sync reports them.
     pub report: SyncReport,
-    /// Namespaces of the install left in place: never deleted, and no longer (or, after an
-    /// uninstall, not) what the install uses.
+    /// The install's Namespaces left in place although it no longer uses them: after a move
+    /// to another namespace, the old one; after an uninstall, every one.
     pub kept: Vec<ObjectKey>,
 }
 
