@@ -6,6 +6,7 @@
 
 mod cluster;
 mod diff;
+mod install;
 mod progress;
 mod remote;
 mod render;
@@ -51,6 +52,10 @@ pub enum Command {
     SetImage(set_image::Args),
     /// Run the sandbox Kubernetes API server (for tests and the quickstart).
     Sandbox(sandbox::Args),
+    /// Install (or upgrade) Cetus in a cluster: the daemon, its RBAC, config and store.
+    Install(install::InstallArgs),
+    /// Remove what `cetus install` applied; the apps Cetus deployed stay.
+    Uninstall(install::UninstallArgs),
 }
 
 /// Output formats of commands that print data.
@@ -107,6 +112,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Unpin(args) => remote::unpin(args),
         Command::SetImage(args) => set_image::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

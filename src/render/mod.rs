@@ -22,7 +22,7 @@ pub use generate::{JOB_LABEL, image_reference};
 pub use limits::Limits;
 pub use object::{
     APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, ObjectKey, PHASE, SYNC_WAVE, Source,
-    Stage, TRACKING, is_cluster_scoped,
+    Stage, TRACKING, is_cluster_scoped, stamped,
 };
 
 use crate::source::{DependencyFetcher, EntryKind, Tree, TreeError, join, normalize};
