@@ -66,7 +66,8 @@ impl Cetus {
             self.http.store(0, Ordering::Relaxed);
             let wall = self.sync_timed(i, &renders[i]).await;
             let counts = self.last.as_ref().expect("a report").changes.counts();
-            measured.add_run(wall, take_counts(sandbox), self.http.swap(0, Ordering::Relaxed));
+            let http = self.http.swap(0, Ordering::Relaxed);
+            measured.add_run(wall, take_counts(sandbox), Some(http));
             measured.add_changes(&[
                 ("applied", counts.applied),
                 ("unchanged", counts.unchanged),

@@ -162,7 +162,7 @@ impl Kubectl {
             let stdout = String::from_utf8_lossy(&out.stdout);
             let stderr = String::from_utf8_lossy(&out.stderr);
             let http = stderr.lines().filter(|l| l.contains("\"Response\" verb=")).count();
-            measured.add_run(wall, take_counts(sandbox), http as u64);
+            measured.add_run(wall, take_counts(sandbox), Some(http as u64));
             let ends = |suffix: &str| stdout.lines().filter(|l| l.ends_with(suffix)).count();
             measured.add_changes(&[
                 ("applied", ends(" serverside-applied")),

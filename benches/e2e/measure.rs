@@ -21,18 +21,27 @@ pub struct Measured {
     pub counts: BTreeMap<(String, String), u64>,
     /// The most lists of one resource within one run.
     pub max_lists_per_kind: u64,
-    /// Every HTTP request the client sent, counted client-side.
-    pub http: u64,
+    /// Every HTTP request the client sent, counted client-side (`None`: not counted).
+    pub http: Option<u64>,
     /// What the tool says it did: label → objects.
     pub changes: BTreeMap<&'static str, usize>,
 }
 
 impl Measured {
     /// Adds one run.
-    pub fn add_run(&mut self, wall: Duration, counts: Vec<((String, String), u64)>, http: u64) {
+    pub fn add_run(
+        &mut self,
+        wall: Duration,
+        counts: Vec<((String, String), u64)>,
+        http: Option<u64>,
+    ) {
+        self.http = match (self.runs, self.http, http) {
+            (0, _, http) => http,
+            (_, Some(before), Some(now)) => Some(before + now),
+            _ => None,
+        };
         self.wall += wall;
         self.runs += 1;
-        self.http += http;
         for ((verb, resource), count) in counts {
             if verb == "list" {
                 self.max_lists_per_kind = self.max_lists_per_kind.max(count);

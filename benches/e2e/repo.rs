@@ -1,5 +1,5 @@
 //! The generated config repo: `apps/appNN/cetus.yaml` plus raw manifests under `extra/`, 20
-//! objects per app, rendered with `cetus::render::render` (no profile). It owns the files and
+//! objects per app, rendered with `cetus::render::render` for the profile `bench` (which changes nothing). It owns the files and
 //! the renders; it knows nothing of clusters or tools.
 //!
 //! One app: a Namespace, a ServiceAccount, four ConfigMaps and a Secret (raw manifests), six
@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 pub const OBJECTS: usize = 20;
 const SERVICES: usize = 6;
 const CONFIGMAPS: usize = 4;
+
+/// The profile every app has (empty: `cetus sync` needs one).
+pub const PROFILE: &str = "bench";
 
 /// The raw manifest the one-object removal deletes (from app 0).
 pub const REMOVED: &str = "extra/config-3.yaml";
@@ -56,8 +59,13 @@ impl Repo {
         format!("app{i:02}")
     }
 
+    /// App `i`'s directory.
+    pub fn app_dir(&self, i: usize) -> PathBuf {
+        self.dir.path().join("apps").join(Self::name(i))
+    }
+
     fn path(&self, i: usize, file: &str) -> PathBuf {
-        self.dir.path().join("apps").join(Self::name(i)).join(file)
+        self.app_dir(i).join(file)
     }
 
     fn write(&self, i: usize, file: &str, text: &str) {
@@ -76,13 +84,14 @@ impl Repo {
         std::fs::remove_file(self.path(i, file)).expect("remove a repo file");
     }
 
-    /// Renders app `i`.
+    /// Renders app `i` for [`PROFILE`].
     pub fn render(&self, i: usize) -> Rendered {
         let tree = LocalTree::new(self.dir.path()).expect("the repo is a directory");
         let app = format!("apps/{}", Self::name(i));
-        render(&tree, &app, &RenderInput::default())
+        let input = RenderInput { profile: Some(PROFILE.into()), ..RenderInput::default() };
+        render(&tree, &app, &input)
             .unwrap_or_else(|e| panic!("{app} renders: {e}"))
-            .expect("no profile asked")
+            .expect("every app has the profile")
     }
 
     /// Renders every app.
@@ -130,7 +139,7 @@ fn app_yaml(i: usize, replicas: u32) -> String {
     }
     write!(
         y,
-        "ingress:\n  - host: {name}.example.com\n    paths: [ {{ path: /, service: svc0, port: 80 }} ]\nmanifests: [ extra/ ]\n"
+        "ingress:\n  - host: {name}.example.com\n    paths: [ {{ path: /, service: svc0, port: 80 }} ]\nmanifests: [ extra/ ]\nprofiles:\n  {PROFILE}: {{}}\n"
     )
     .expect("writing to a String");
     y
