@@ -41,7 +41,7 @@ use cetus::render::Rendered;
 use cetus_cli::CetusCli;
 use cetus_engine::{Cetus, Mode};
 use cetus_sandbox::{Sandbox, SandboxHandle, SandboxOptions};
-use criterion::Criterion;
+use criterion::{Criterion, SamplingMode};
 use kubectl::{Binary, Kubectl};
 use measure::Measured;
 use repo::Repo;
@@ -268,6 +268,8 @@ fn steady_state(
     let mut steady = Steady::default();
     let all: Vec<usize> = (0..repo.apps()).collect();
     let mut group = criterion.benchmark_group("e2e_long_lived");
+    // Each iteration takes milliseconds to a tenth of a second: equal samples fit the time.
+    group.sampling_mode(SamplingMode::Flat);
     sandbox.reset_request_counts();
     group.bench_function(format!("noop_{}_apps", repo.apps()), |b| {
         b.iter_custom(|iters| {
