@@ -7,8 +7,8 @@
 //!   `-n`, and kubectl then refuses objects of other namespaces, and applies the parent first,
 //!   so the namespace must exist before the first apply — but here the app's Namespace is one
 //!   of the app's objects. The parents are therefore a cluster-scoped custom resource
-//!   (`applysets.bench.cetus.dev`, its CRD labelled `applyset.kubernetes.io/is-parent-type`),
-//!   the layout the ApplySet KEP gives for sets that span namespaces. kubectl does not create
+//!   (`applysets.bench.cetus.dev`): kubectl takes any kind whose CRD is labelled
+//!   `applyset.kubernetes.io/is-parent-type` as a parent. kubectl does not create
 //!   custom-resource parents ("custom resource ApplySet parents cannot be created
 //!   automatically"), so [`Kubectl::create_parents`] does, before the first sync, with the
 //!   labels and annotations kubectl checks (`applyset.kubernetes.io/id`, `.../tooling`,

@@ -76,7 +76,7 @@ impl Measured {
         self.by_verb().iter().filter(|(v, _)| WRITES.contains(v)).map(|(_, c)| c).sum()
     }
 
-    /// `12 patch, 7 list` (verbs in the order apiserver's audit log would rank them).
+    /// `7 list, 12 patch`: reads first, then writes.
     pub fn verbs_text(&self) -> String {
         let verbs = self.by_verb();
         if verbs.is_empty() {
