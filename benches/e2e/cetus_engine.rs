@@ -39,13 +39,21 @@ pub struct Cetus {
 }
 
 impl Cetus {
-    /// Connects. In long-lived mode the engine's discovery runs here, before any sync, as the
-    /// daemon's does at start-up (and it is not counted against a scenario).
+    /// Connects. In long-lived mode the engine starts here, before any sync, as the daemon's
+    /// does: discovery, then a watch on every listable kind (`Engine::watch_all`), waited for
+    /// until in sync. None of that is counted against a scenario.
     pub async fn new(mode: Mode, sandbox: &SandboxHandle, apps: usize) -> Cetus {
         let http = Arc::new(AtomicU64::new(0));
         let kubeconfig = sandbox.kubeconfig();
         let engine = match mode {
-            Mode::LongLived => Some(engine(&kubeconfig, &http).await),
+            Mode::LongLived => {
+                let engine = engine(&kubeconfig, &http).await;
+                engine.watch_all();
+                let kinds = engine.resources().listable();
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                assert!(engine.cache().wait_synced(&kinds, deadline).await, "the watches sync");
+                Some(engine)
+            }
             Mode::OneShot => None,
         };
         let kept = (0..apps).map(|_| Kept::default()).collect();
