@@ -9,7 +9,7 @@
 //! client-side, discovery and openapi included). The targets of issue 8 are printed beside
 //! the figures, not asserted.
 //!
-//! `cargo bench --bench e2e` (three to four minutes on the 2-core machine; most of it is
+//! `cargo bench --bench e2e` (three to five minutes on the 2-core machine; most of it is
 //! kubectl); `CETUS_BENCH_QUICK=1` for a quick run (5 apps, short criterion runs: about half
 //! a minute); `CETUS_BENCH_APPS=N` to change the number of apps; `CETUS_BENCH_KUBECTL=PATH`
 //! to choose the kubectl binary. Figures in the README come from this bench.
