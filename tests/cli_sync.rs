@@ -106,6 +106,15 @@ fn sync_creates_then_a_second_run_writes_nothing_and_lists_once_per_kind() {
     for count in s.sandbox.request_counts() {
         assert!(count.verb == "watch" || (count.verb == "list" && count.count == 1), "{count:?}");
     }
+    // The no-op run left no history entry; a change does.
+    let entries = |s: &Setup| {
+        let store = cetus::store::Store::open(s.path("store")).unwrap();
+        store.history("shop", None).unwrap().len()
+    };
+    assert_eq!(entries(&s), 1);
+    s.write("app/cetus.yaml", &APP.replace("replicas: 2", "replicas: 3"));
+    assert!(s.sync(&[]).status.success());
+    assert_eq!(entries(&s), 2);
 }
 
 #[test]

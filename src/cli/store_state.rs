@@ -40,6 +40,11 @@ pub async fn recorded(
     options: &SyncOptions,
 ) -> Result<SyncReport, Failure> {
     let io = |e: crate::store::StoreError| Failure::io(chain(&e));
+    if unchanged(store, engine, app, request).await? {
+        // Nothing would change: sync (no requests) for the report, but record no entry, as
+        // the daemon does not; a history of no-ops would bury the syncs that did something.
+        return Ok(engine.sync(request, options).await);
+    }
     let manifests: Vec<serde_json::Value> = app.objects.iter().map(|o| o.value.clone()).collect();
     let creates =
         Inventory::new(app.objects.iter().map(|o| InventoryEntry::of(&o.value)).collect());
@@ -58,4 +63,23 @@ pub async fn recorded(
     let finish = Finish::of_report(&report, outcome, report.succeeded().then_some(id));
     store.finish_sync(&app.app, id, finish).map_err(io)?;
     Ok(report)
+}
+
+/// Whether the store's current entry is this very render and the cluster still matches it.
+async fn unchanged(
+    store: &Store,
+    engine: &Engine,
+    app: &Rendered,
+    request: SyncRequest<'_>,
+) -> Result<bool, Failure> {
+    let io = |e: crate::store::StoreError| Failure::io(chain(&e));
+    let current = match store.current(&app.app).map_err(io)? {
+        Some(id) => store.entry(&app.app, id).map_err(io)?,
+        None => None,
+    };
+    if current.and_then(|c| c.digest) != Some(app.digest.clone()) {
+        return Ok(false);
+    }
+    engine.warm(request).await;
+    Ok(engine.out_of_sync(request).is_empty())
 }

@@ -257,23 +257,8 @@ impl Run<'_, '_> {
 
     /// Starts the watches the sync reads from and waits (briefly) for their first lists.
     async fn warm(&self, planned: &[Planned]) {
-        let mut kinds: Vec<Resolved> = planned.iter().filter_map(|p| p.resolved.clone()).collect();
-        let resources = self.engine.resources();
-        kinds.extend(
-            self.previous
-                .entries
-                .iter()
-                .filter_map(|e| resources.resolve(&e.api_version(), &e.kind)),
-        );
-        kinds.sort_by_key(|k| k.name());
-        kinds.dedup();
-        for kind in &kinds {
-            self.engine.cache().watch(kind);
-        }
-        let deadline = Instant::now() + super::cache::SYNC_WAIT;
-        if !self.engine.cache().wait_synced(&kinds, deadline).await {
-            tracing::warn!("some watches are not in sync; reading those objects one by one");
-        }
+        let rendered = planned.iter().filter_map(|p| p.resolved.clone());
+        self.engine.warm_kinds(rendered.collect(), &self.previous).await;
     }
 
     /// Resolves kinds deferred until their CRDs were established (discovery runs once more).
@@ -442,6 +427,36 @@ fn established(object: Option<&Value>) -> Verdict {
 }
 
 impl Engine {
+    /// Starts the watches a sync of `request` reads from (its kinds and its inventory's) and
+    /// waits briefly for their first lists, so that [`Engine::out_of_sync`] can answer.
+    pub async fn warm(&self, request: SyncRequest<'_>) {
+        let kinds = request
+            .objects
+            .iter()
+            .filter_map(|o| {
+                let api_version = o.value.get("apiVersion").and_then(Value::as_str)?;
+                self.resources().resolve(api_version, &o.key.kind)
+            })
+            .collect();
+        self.warm_kinds(kinds, request.previous.unwrap_or(&Inventory::default())).await;
+    }
+
+    async fn warm_kinds(&self, mut kinds: Vec<Resolved>, previous: &Inventory) {
+        let resources = self.resources();
+        kinds.extend(
+            previous.entries.iter().filter_map(|e| resources.resolve(&e.api_version(), &e.kind)),
+        );
+        kinds.sort_by_key(|k| k.name());
+        kinds.dedup();
+        for kind in &kinds {
+            self.cache().watch(kind);
+        }
+        let deadline = Instant::now() + super::cache::SYNC_WAIT;
+        if !self.cache().wait_synced(&kinds, deadline).await {
+            tracing::warn!("some watches are not in sync; reading those objects one by one");
+        }
+    }
+
     /// The health of objects given as (`apiVersion`, key), read from the cache (or the server).
     pub async fn health_of_planned(&self, objects: &[(String, ObjectKey)]) -> AppHealth {
         let mut healths = Vec::with_capacity(objects.len());
