@@ -191,6 +191,20 @@ fn a_broken_cetus_yaml_fails_that_app_alone() {
     // The failure is recorded once, not on every poll.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(d.history("web").len(), 2);
+
+    // A second directory claiming api's name fails alone; api keeps its objects.
+    let copy = world
+        .repo
+        .commit_and_push(&[("apps/api-copy/cetus.yaml", &api_app("api:evil"))], "copy api");
+    let dup = d.wait_entry("api@apps-api-copy", "the duplicate's failure", |e| {
+        e["commit"] == copy.as_str()
+    });
+    assert_eq!(dup["outcome"], "Failed");
+    assert_eq!(
+        dup["error"],
+        "render failed: apps/api-copy/cetus.yaml: app name `api` is already used by apps/api/cetus.yaml"
+    );
+    assert_eq!(world.image("api", "api").as_deref(), Some("api:2"));
 }
 
 #[test]

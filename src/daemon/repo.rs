@@ -165,22 +165,20 @@ impl Repo {
         let moved = known.commit.as_deref() != Some(commit.as_str());
         let dirs = self.app_dirs(&tree, &commit)?;
         let to_render = self.to_render(&known, &update, &dirs, moved)?;
+        let before: BTreeSet<String> = known.names.values().cloned().collect();
         let fetcher = PassFetcher::new(self.options.dependencies.clone());
         let mut rendered = Vec::with_capacity(to_render.len());
         for dir in &to_render {
             rendered.push(self.render_one(&tree, dir, &fetcher, &mut known));
         }
-        let removed: Vec<String> = known
-            .names
-            .iter()
-            .filter(|(dir, _)| !dirs.contains(*dir))
-            .map(|(_, name)| name.clone())
-            .collect();
         for dir in known.names.keys().filter(|d| !dirs.contains(*d)).cloned().collect::<Vec<_>>() {
             known.names.remove(&dir);
             known.graph.remove(&dir);
             known.with_git.remove(&dir);
         }
+        // Gone: names no directory has any more (its cetus.yaml deleted, or renamed).
+        let now: BTreeSet<&String> = known.names.values().collect();
+        let removed = before.into_iter().filter(|n| !now.contains(n)).collect();
         known.commit = Some(commit.clone());
         Ok(Pass { commit: self.commit_info(&commit), moved, rendered, removed, fetch_time })
     }
@@ -259,11 +257,22 @@ impl Repo {
         let fallback = known.names.get(dir).cloned().unwrap_or_else(|| {
             name_in(tree, dir).unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_string())
         });
-        let (name, render) = match result {
+        let (name, mut render) = match result {
             Ok(Some(rendered)) => (rendered.app.clone(), AppRender::Rendered(Arc::new(rendered))),
             Ok(None) => (fallback, AppRender::NotDeployed),
             Err(e) => (fallback, AppRender::Failed(render_error(&e))),
         };
+        // Two directories may not deploy one app: the one already known keeps the name.
+        if let Some((other, _)) = known.names.iter().find(|(d, n)| **n == name && d.as_str() != dir)
+        {
+            let file = crate::source::join(dir, SPEC_FILE);
+            render = AppRender::Failed(format!(
+                "{file}: app name `{name}` is already used by {}",
+                crate::source::join(other, SPEC_FILE)
+            ));
+            let name = format!("{name}@{}", dir.replace('/', "-"));
+            return FoundApp { name, dir: dir.to_string(), render };
+        }
         let reads = recording.reads(dir);
         if fetcher.was_used()
             || matches!(&render, AppRender::Rendered(r) if !r.dependencies.is_empty())
