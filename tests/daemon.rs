@@ -237,7 +237,7 @@ fn a_kill_during_a_sync_leaves_consistent_history_and_the_restart_finishes_the_w
     let mut d = world.serve(&["--repo-interval", "1s"]);
     d.wait_entry("web", "the first sync", succeeded);
     // Writes to the app's namespace hang, so the next sync is caught in the middle.
-    world.sandbox.hang_requests(
+    world.sandbox().hang_requests(
         cetus_sandbox::RequestMatch {
             namespace: Some("web".into()),
             verb: Some("patch".into()),
@@ -251,7 +251,7 @@ fn a_kill_during_a_sync_leaves_consistent_history_and_the_restart_finishes_the_w
     });
     let killed = d.history("web")[0]["id"].clone();
     d.kill();
-    world.sandbox.clear_faults();
+    world.sandbox().clear_faults();
     let d = d.restart();
     let history = d.history("web");
     let interrupted = history.iter().find(|e| e["id"] == killed).expect("the killed sync's entry");
@@ -300,7 +300,7 @@ fn a_commit_to_one_app_of_fifty_sends_requests_for_that_app_alone() {
         (0..50).all(|i| d.history_len(&format!("a{i}")) >= 1)
     });
     std::thread::sleep(Duration::from_secs(2));
-    world.sandbox.reset_request_counts();
+    world.sandbox().reset_request_counts();
     let commit = world.repo.commit_and_push(
         &[(
             "apps/a7/cetus.yaml",
@@ -310,13 +310,13 @@ fn a_commit_to_one_app_of_fifty_sends_requests_for_that_app_alone() {
     );
     d.wait_entry("a7", "a7's sync", |e| e["commit"] == commit.as_str() && succeeded(e));
     std::thread::sleep(Duration::from_secs(2));
-    assert!(world.sandbox.requests_in("a7") > 0);
+    assert!(world.sandbox().requests_in("a7") > 0);
     for i in (0..50).filter(|i| *i != 7) {
         assert_eq!(
-            world.sandbox.requests_in(&format!("a{i}")),
+            world.sandbox().requests_in(&format!("a{i}")),
             0,
             "a{i}: {:?}",
-            world.sandbox.request_counts_in(&format!("a{i}"))
+            world.sandbox().request_counts_in(&format!("a{i}"))
         );
     }
 }

@@ -69,14 +69,20 @@ async fn serve(config: DaemonConfig) -> Result<(), Failure> {
         }
     });
     let lease = lease_options();
-    let instance = lease.identity.clone();
-    let acquired = crate::daemon::lease::acquire(client.clone(), lease, signalled.clone()).await;
-    let outcome = match acquired {
-        Ok(leader) => {
-            let options = daemon_options(&config, instance);
-            lead(&config, options, client, metrics, &switch, &signalled, leader).await
+    let outcome = loop {
+        let acquired =
+            crate::daemon::lease::acquire(client.clone(), lease.clone(), signalled.clone()).await;
+        let Ok(leader) = acquired else { break Ok(()) };
+        let options = daemon_options(&config, lease.identity.clone());
+        match lead(&config, options, client.clone(), metrics.clone(), &switch, &signalled, leader)
+            .await
+        {
+            // Lost the lease (to another daemon, or to an API server outage): stopped at
+            // once; back to waiting for it, as a standby.
+            Ok(Leadership::Lost) => continue,
+            Ok(Leadership::Ended) => break Ok(()),
+            Err(failure) => break Err(failure),
         }
-        Err(_) => Ok(()),
     };
     stop.cancel();
     let served = server.await.map_err(|e| Failure::io(format!("server task: {e}")))?;
@@ -87,9 +93,16 @@ async fn serve(config: DaemonConfig) -> Result<(), Failure> {
     outcome
 }
 
+/// How leading ended.
+enum Leadership {
+    /// Signalled: the daemon stopped cleanly and the lease is released.
+    Ended,
+    /// The lease was lost: the daemon stopped at once and let go of the store.
+    Lost,
+}
+
 /// Runs the daemon while this process holds the lease; returns when signalled (after a clean
-/// stop and the lease released) or when the lease is lost (an error: the process must exit,
-/// and its pod be restarted to wait again).
+/// stop and the lease released) or when the lease is lost (after stopping at once).
 async fn lead(
     config: &DaemonConfig,
     options: DaemonOptions,
@@ -98,7 +111,7 @@ async fn lead(
     switch: &Switch,
     signalled: &CancellationToken,
     leader: crate::daemon::lease::Leader,
-) -> Result<(), Failure> {
+) -> Result<Leadership, Failure> {
     let io =
         |context: &str, e: &dyn std::error::Error| Failure::io(format!("{context}: {}", chain(e)));
     let (triggers, receiver) = trigger_channel();
@@ -127,10 +140,10 @@ async fn lead(
     drop(watch);
     running.shutdown().await;
     if lost.is_cancelled() {
-        return Err(Failure::io("lost the lease to another daemon; stopped"));
+        return Ok(Leadership::Lost);
     }
     leader.release().await;
-    Ok(())
+    Ok(Leadership::Ended)
 }
 
 /// The Lease: `cetus` in the pod's namespace (the downward API's `POD_NAMESPACE`, else the

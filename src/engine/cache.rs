@@ -18,7 +18,7 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
@@ -69,9 +69,14 @@ pub enum LiveEvent {
 struct Watched {
     resolved: Resolved,
     store: Store<DynamicObject>,
-    synced: Arc<AtomicBool>,
+    phase: Arc<AtomicU8>,
     task: tokio::task::JoinHandle<()>,
 }
+
+/// A watch's phase: listing (no answer yet), in sync, or failing (retrying after an error).
+const LISTING: u8 = 0;
+const SYNCED: u8 = 1;
+const FAILING: u8 = 2;
 
 impl Drop for Watched {
     fn drop(&mut self) {
@@ -123,27 +128,32 @@ impl LiveCache {
         let api: Api<DynamicObject> = Api::all_with(self.inner.client.clone(), &resolved.resource);
         let writer = reflector::store::Writer::new(resolved.resource.clone());
         let store = writer.as_reader();
-        let synced = Arc::new(AtomicBool::new(false));
+        let phase = Arc::new(AtomicU8::new(LISTING));
         let config = watcher::Config::default().labels(&self.inner.selector);
         let task = tokio::spawn(drive(
             api,
             config,
             writer,
             resolved.clone(),
-            synced.clone(),
+            phase.clone(),
             self.inner.events.clone(),
             self.inner.ticks.clone(),
         ));
-        kinds.insert(id, Arc::new(Watched { resolved: resolved.clone(), store, synced, task }));
+        kinds.insert(id, Arc::new(Watched { resolved: resolved.clone(), store, phase, task }));
     }
 
-    /// Waits until every kind in `kinds` is in sync, or `deadline` passes; says whether they
-    /// all are. Kinds not in sync by then answer [`Lookup::Unknown`].
+    /// Waits until every kind in `kinds` is in sync, or `deadline` passes, or every kind not
+    /// in sync is failing (an unreachable server will not answer a list sooner); says whether
+    /// they all are. Kinds not in sync by then answer [`Lookup::Unknown`].
     pub async fn wait_synced(&self, kinds: &[Resolved], deadline: Instant) -> bool {
         let mut ticks = self.inner.ticks.subscribe();
         loop {
-            if kinds.iter().all(|k| self.is_synced(k)) {
+            let phases: Vec<u8> = kinds.iter().map(|k| self.phase(k)).collect();
+            if phases.iter().all(|p| *p == SYNCED) {
                 return true;
+            }
+            if phases.iter().all(|p| *p != LISTING) {
+                return false;
             }
             let changed = tokio::time::timeout_at(deadline, ticks.changed()).await;
             if !matches!(changed, Ok(Ok(()))) {
@@ -154,7 +164,12 @@ impl LiveCache {
 
     /// Whether lookups of a kind can be trusted now.
     pub fn is_synced(&self, resolved: &Resolved) -> bool {
-        self.kinds().get(&resource_id(resolved)).is_some_and(|w| w.synced.load(Ordering::Acquire))
+        self.phase(resolved) == SYNCED
+    }
+
+    fn phase(&self, resolved: &Resolved) -> u8 {
+        let watched = self.kinds().get(&resource_id(resolved)).cloned();
+        watched.map_or(LISTING, |w| w.phase.load(Ordering::Acquire))
     }
 
     /// What the cache knows of one object.
@@ -162,7 +177,7 @@ impl LiveCache {
         let Some(watched) = self.kinds().get(&resource_id(resolved)).cloned() else {
             return Lookup::Unknown;
         };
-        if !watched.synced.load(Ordering::Acquire) {
+        if watched.phase.load(Ordering::Acquire) != SYNCED {
             return Lookup::Unknown;
         }
         let mut reference = ObjectRef::new_with(name, watched.resolved.resource.clone());
@@ -232,13 +247,13 @@ fn resource_id(resolved: &Resolved) -> String {
     format!("{}/{}", resolved.resource.api_version, resolved.resource.plural)
 }
 
-/// Runs one kind's watch until the cache is dropped, keeping `synced` truthful.
+/// Runs one kind's watch until the cache is dropped, keeping its phase truthful.
 async fn drive(
     api: Api<DynamicObject>,
     config: watcher::Config,
     writer: reflector::store::Writer<DynamicObject>,
     resolved: Resolved,
-    synced: Arc<AtomicBool>,
+    phase: Arc<AtomicU8>,
     events: broadcast::Sender<LiveEvent>,
     ticks: watch::Sender<u64>,
 ) {
@@ -261,10 +276,10 @@ async fn drive(
     let mut listed_before = false;
     while let Some(event) = stream.next().await {
         match event {
-            Ok(watcher::Event::Init) => synced.store(false, Ordering::Release),
+            Ok(watcher::Event::Init) => phase.store(LISTING, Ordering::Release),
             Ok(watcher::Event::InitApply(_)) => continue,
             Ok(watcher::Event::InitDone) => {
-                synced.store(true, Ordering::Release);
+                phase.store(SYNCED, Ordering::Release);
                 if listed_before {
                     // As above: nobody listening is fine.
                     let _ =
@@ -273,13 +288,13 @@ async fn drive(
                 listed_before = true;
             }
             Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => {
-                synced.store(true, Ordering::Release);
+                phase.store(SYNCED, Ordering::Release);
                 announce(&object);
             }
             Err(error) => {
                 // The watcher retries with backoff; until the stream flows again the store
                 // may be stale, so lookups go to the server.
-                synced.store(false, Ordering::Release);
+                phase.store(FAILING, Ordering::Release);
                 tracing::warn!(resource = %resolved.name(), %error, "watch failed; retrying");
             }
         }
@@ -288,4 +303,4 @@ async fn drive(
 }
 
 /// How long a sync waits for a kind's first list before asking the server object by object.
-pub const SYNC_WAIT: Duration = Duration::from_secs(10);
+pub const SYNC_WAIT: Duration = Duration::from_secs(5);

@@ -23,7 +23,7 @@ pub const SECRET: &str = "test-secret";
 /// A config repository, a sandbox, and the files a daemon needs.
 pub struct World {
     pub dir: tempfile::TempDir,
-    pub sandbox: SandboxHandle,
+    sandbox: Option<SandboxHandle>,
     pub repo: Upstream,
     pub git: GitDaemon,
     pub kubeconfig: PathBuf,
@@ -41,7 +41,25 @@ impl World {
         sandbox.write_kubeconfig(&kubeconfig).unwrap();
         std::fs::write(dir.path().join("token"), TOKEN).unwrap();
         std::fs::write(dir.path().join("secret"), SECRET).unwrap();
-        World { dir, sandbox, repo, git, kubeconfig }
+        World { dir, sandbox: Some(sandbox), repo, git, kubeconfig }
+    }
+
+    /// The sandbox.
+    pub fn sandbox(&self) -> &SandboxHandle {
+        self.sandbox.as_ref().expect("the sandbox runs")
+    }
+
+    /// Stops the sandbox, its data flushed: the API server goes away.
+    pub fn stop_sandbox(&mut self) {
+        let old = self.sandbox.take().expect("the sandbox runs");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(old.shutdown()).expect("the sandbox stops");
+    }
+
+    /// Starts the sandbox again with `options`: for objects to survive and clients to find
+    /// it, they name the first start's `data_dir` and its fixed `listen` address.
+    pub fn start_sandbox(&mut self, options: SandboxOptions) {
+        self.sandbox = Some(Sandbox::spawn(options).expect("the sandbox starts again"));
     }
 
     /// The config repository's URL.
@@ -93,7 +111,7 @@ impl World {
 
     /// GET on the sandbox's API: the object as JSON, or `None` for 404.
     pub fn object(&self, path: &str) -> Option<Value> {
-        let (code, body) = http(&self.sandbox.url(), "GET", path, &[], "");
+        let (code, body) = http(&self.sandbox().url(), "GET", path, &[], "");
         match code {
             200 => Some(body),
             404 => None,
