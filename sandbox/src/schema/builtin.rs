@@ -34,9 +34,11 @@ fn generate() -> Builtin {
     let mut k = Vec::new();
     add::<core::v1::ConfigMap>(&mut g, &mut k, "", "ConfigMap");
     add::<core::v1::Event>(&mut g, &mut k, "", "Event");
+    add::<core::v1::LimitRange>(&mut g, &mut k, "", "LimitRange");
     add::<core::v1::Namespace>(&mut g, &mut k, "", "Namespace");
     add::<core::v1::PersistentVolumeClaim>(&mut g, &mut k, "", "PersistentVolumeClaim");
     add::<core::v1::Pod>(&mut g, &mut k, "", "Pod");
+    add::<core::v1::ResourceQuota>(&mut g, &mut k, "", "ResourceQuota");
     add::<core::v1::Secret>(&mut g, &mut k, "", "Secret");
     add::<core::v1::ServiceAccount>(&mut g, &mut k, "", "ServiceAccount");
     add::<core::v1::Service>(&mut g, &mut k, "", "Service");

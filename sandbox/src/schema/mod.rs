@@ -38,14 +38,22 @@ enum Node {
     Array(usize),
     Scalar(Scalar),
     IntOrString,
+    /// apimachinery's `resource.Quantity`: a string or number, stored canonical.
+    Quantity,
     Any,
 }
+
+/// The definition kube-openapi names `resource.Quantity` by.
+const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 
 /// A compiled set of schemas: an arena of nodes and named roots.
 #[derive(Debug, Clone)]
 pub struct Schema {
     nodes: Vec<Node>,
     names: HashMap<String, usize>,
+    /// Per node: whether a Quantity is reachable from it (the canonicalizing walk skips
+    /// the rest).
+    has_quantity: Vec<bool>,
 }
 
 /// One compiled schema and the node to start from.
@@ -116,6 +124,10 @@ impl Compiler<'_> {
         let id = self.nodes.len();
         self.nodes.push(Node::Any);
         self.names.insert(name.to_string(), id);
+        if name == QUANTITY {
+            self.nodes[id] = Node::Quantity;
+            return id;
+        }
         if let Some(schema) = self.defs.get(name) {
             let node = self.node(schema);
             self.nodes[id] = node;
@@ -204,7 +216,8 @@ impl Schema {
         for root in roots {
             c.def(root);
         }
-        Self { nodes: c.nodes, names: c.names }
+        let has_quantity = reaches_quantity(&c.nodes);
+        Self { nodes: c.nodes, names: c.names, has_quantity }
     }
 
     /// Compiles one inline schema (a CRD's `openAPIV3Schema`) under the name `root`.
@@ -232,6 +245,8 @@ impl Schema {
     ) {
         match (&self.nodes[id], value) {
             (Node::Any, _) => {}
+            // Checked (and canonicalized) by `canonicalize_quantities`.
+            (Node::Quantity, _) => {}
             (Node::IntOrString, Value::Number(_) | Value::String(_)) => {}
             (Node::IntOrString, v) => mismatch(report, path, "intstr.IntOrString", v),
             (Node::Scalar(s), v) => check_scalar(*s, v, path, report),
@@ -280,6 +295,86 @@ impl Schema {
     }
 }
 
+/// Which nodes reach a Quantity, by a fixed point over the (possibly cyclic) node graph.
+fn reaches_quantity(nodes: &[Node]) -> Vec<bool> {
+    let mut reach: Vec<bool> = nodes.iter().map(|n| matches!(n, Node::Quantity)).collect();
+    loop {
+        let mut changed = false;
+        for (i, node) in nodes.iter().enumerate() {
+            if reach[i] {
+                continue;
+            }
+            let found = match node {
+                Node::Object { props, additional, .. } => {
+                    props.values().any(|c| reach[*c]) || additional.is_some_and(|c| reach[c])
+                }
+                Node::Array(items) => reach[*items],
+                _ => false,
+            };
+            if found {
+                reach[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return reach;
+        }
+    }
+}
+
+impl Schema {
+    /// Rewrites every Quantity under node `id` in its canonical form, as decoding into the
+    /// Go type and encoding it again does; the first that does not parse is returned with
+    /// its path.
+    pub fn canonicalize_quantities(
+        &self,
+        id: usize,
+        value: &mut Value,
+        path: &mut String,
+    ) -> Result<(), (String, crate::quantity::QuantityError)> {
+        if !self.has_quantity[id] {
+            return Ok(());
+        }
+        match (&self.nodes[id], value) {
+            (Node::Quantity, Value::Null) => Ok(()),
+            (Node::Quantity, v) => {
+                let canonical =
+                    crate::quantity::canonical_value(v).map_err(|e| (path.clone(), e))?;
+                if v.as_str() != Some(canonical.as_str()) {
+                    *v = Value::String(canonical);
+                }
+                Ok(())
+            }
+            (Node::Array(items), Value::Array(a)) => {
+                let base = path.len();
+                for (i, item) in a.iter_mut().enumerate() {
+                    path.push_str(&format!("[{i}]"));
+                    self.canonicalize_quantities(*items, item, path)?;
+                    path.truncate(base);
+                }
+                Ok(())
+            }
+            (Node::Object { props, additional, .. }, Value::Object(map)) => {
+                let base = path.len();
+                for (k, v) in map.iter_mut() {
+                    let Some(child) = props.get(k).copied().or(*additional) else { continue };
+                    if !self.has_quantity[child] {
+                        continue;
+                    }
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    self.canonicalize_quantities(child, v, path)?;
+                    path.truncate(base);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 fn mismatch(report: &mut Report, path: &str, expected: &str, v: &Value) {
     if !v.is_null() {
         report.mismatches.push(TypeMismatch {
@@ -311,6 +406,15 @@ fn check_scalar(s: Scalar, v: &Value, path: &str, report: &mut Report) {
 }
 
 impl SchemaRef {
+    /// Rewrites the object's quantities in canonical form (see
+    /// [`Schema::canonicalize_quantities`]).
+    pub fn canonicalize_quantities(
+        &self,
+        obj: &mut Value,
+    ) -> Result<(), (String, crate::quantity::QuantityError)> {
+        self.schema.canonicalize_quantities(self.root, obj, &mut String::new())
+    }
+
     /// Walks a whole object: `apiVersion` and `kind` are strings and `metadata` is always
     /// checked against `ObjectMeta` (CRD schemas leave it open), the rest against the kind.
     pub fn check(&self, obj: &mut Value, prune: bool) -> Report {

@@ -71,6 +71,9 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
         write::admit_namespace(&store, info, call.namespace(), call.name())?;
         let mut new =
             merge::apply(None, &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
+        // The merged object is decoded into the Go type before it is stored: quantities
+        // come back canonical, after the field manager compared and recorded them.
+        write::canonicalize(info, &mut new)?;
         write::server_fields_create(info, &mut new);
         allocate::on_create(&store, info, &mut new);
         write::validate(info, &new, None)?;
@@ -80,6 +83,7 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
     };
     let mut new =
         merge::apply(Some(&old), &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
+    write::canonicalize(info, &mut new)?;
     write::prepare_update(info, &old, &mut new, sub)?;
     allocate::keep_allocated(info, &old, &mut new);
     write::validate(info, &new, Some(&old))?;

@@ -87,6 +87,21 @@ pub fn check_schema(
     }
 }
 
+/// Rewrites the quantities of a built-in object (`resources.requests`, a claim's storage,
+/// quota hard limits, ...) in the canonical form apimachinery's `resource.Quantity`
+/// encodes, as kube-apiserver stores what it decoded into the Go type; one that does not
+/// parse fails the decoding (400). Custom resources keep what they were sent.
+pub fn canonicalize(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+    let Some(schema) = info.schema.as_ref().filter(|_| !info.custom) else { return Ok(()) };
+    schema.canonicalize_quantities(obj).map_err(|(_, e)| {
+        ApiError::bad_request(format!(
+            "{kind} in version \"{v}\" cannot be handled as a {kind}: {e}",
+            kind = info.kind,
+            v = info.version,
+        ))
+    })
+}
+
 /// Sets the namespace of an object from the path (namespaced kinds) or removes it
 /// (cluster-scoped kinds); a body naming another namespace is a 400.
 pub fn settle_namespace(
