@@ -34,6 +34,8 @@ enum Node {
         additional: Option<usize>,
         open: bool,
         embedded: bool,
+        /// Fields without `omitempty` in the Go type (kube-openapi's `required`).
+        required: Vec<String>,
     },
     Array(usize),
     Scalar(Scalar),
@@ -51,9 +53,9 @@ const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 pub struct Schema {
     nodes: Vec<Node>,
     names: HashMap<String, usize>,
-    /// Per node: whether a Quantity is reachable from it (the canonicalizing walk skips
-    /// the rest).
-    has_quantity: Vec<bool>,
+    /// Per node: whether a Quantity, a list or a map is reachable from it (the
+    /// round-trip walk skips the rest).
+    round_trips: Vec<bool>,
 }
 
 /// One compiled schema and the node to start from.
@@ -166,6 +168,7 @@ impl Compiler<'_> {
                 additional: None,
                 open: true,
                 embedded: false,
+                required: Vec::new(),
             },
             Some("array") => match schema.get("items") {
                 Some(items) => Node::Array(self.push(items)),
@@ -205,7 +208,12 @@ impl Compiler<'_> {
         let embedded =
             schema.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true);
         let open = preserve || (props.is_empty() && additional.is_none());
-        Node::Object { props, additional, open, embedded }
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        Node::Object { props, additional, open, embedded, required }
     }
 }
 
@@ -216,8 +224,8 @@ impl Schema {
         for root in roots {
             c.def(root);
         }
-        let has_quantity = reaches_quantity(&c.nodes);
-        Self { nodes: c.nodes, names: c.names, has_quantity }
+        let round_trips = reaches_containers(&c.nodes);
+        Self { nodes: c.nodes, names: c.names, round_trips }
     }
 
     /// Compiles one inline schema (a CRD's `openAPIV3Schema`) under the name `root`.
@@ -245,7 +253,7 @@ impl Schema {
     ) {
         match (&self.nodes[id], value) {
             (Node::Any, _) => {}
-            // Checked (and canonicalized) by `canonicalize_quantities`.
+            // Checked (and canonicalized) by `round_trip`.
             (Node::Quantity, _) => {}
             (Node::IntOrString, Value::Number(_) | Value::String(_)) => {}
             (Node::IntOrString, v) => mismatch(report, path, "intstr.IntOrString", v),
@@ -259,7 +267,7 @@ impl Schema {
                 }
             }
             (Node::Array(_), v) => mismatch(report, path, "array", v),
-            (Node::Object { props, additional, open, embedded }, Value::Object(map)) => {
+            (Node::Object { props, additional, open, embedded, .. }, Value::Object(map)) => {
                 let mut unknown = Vec::new();
                 let base = path.len();
                 for (k, v) in map.iter_mut() {
@@ -295,9 +303,17 @@ impl Schema {
     }
 }
 
-/// Which nodes reach a Quantity, by a fixed point over the (possibly cyclic) node graph.
-fn reaches_quantity(nodes: &[Node]) -> Vec<bool> {
-    let mut reach: Vec<bool> = nodes.iter().map(|n| matches!(n, Node::Quantity)).collect();
+/// Whether a node is a Go slice or map: omitted when empty, unless required.
+fn omitted_when_empty(node: &Node) -> bool {
+    matches!(node, Node::Array(_))
+        || matches!(node, Node::Object { props, additional: Some(_), .. } if props.is_empty())
+}
+
+/// Which nodes reach a Quantity, a slice or a map, by a fixed point over the (possibly
+/// cyclic) node graph.
+fn reaches_containers(nodes: &[Node]) -> Vec<bool> {
+    let mut reach: Vec<bool> =
+        nodes.iter().map(|n| matches!(n, Node::Quantity) || omitted_when_empty(n)).collect();
     loop {
         let mut changed = false;
         for (i, node) in nodes.iter().enumerate() {
@@ -308,7 +324,6 @@ fn reaches_quantity(nodes: &[Node]) -> Vec<bool> {
                 Node::Object { props, additional, .. } => {
                     props.values().any(|c| reach[*c]) || additional.is_some_and(|c| reach[c])
                 }
-                Node::Array(items) => reach[*items],
                 _ => false,
             };
             if found {
@@ -322,17 +337,27 @@ fn reaches_quantity(nodes: &[Node]) -> Vec<bool> {
     }
 }
 
+fn is_empty_container(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
 impl Schema {
-    /// Rewrites every Quantity under node `id` in its canonical form, as decoding into the
-    /// Go type and encoding it again does; the first that does not parse is returned with
-    /// its path.
-    pub fn canonicalize_quantities(
+    /// What decoding into the Go type and encoding again does to a built-in object under
+    /// node `id`: every Quantity rewritten in canonical form, and every empty slice or map
+    /// of an `omitempty` field (`annotations: {}`, `data: {}`, `env: []`) dropped; empty
+    /// structs (`securityContext: {}`) stay. The first quantity that does not parse is
+    /// returned with its path.
+    pub fn round_trip(
         &self,
         id: usize,
         value: &mut Value,
         path: &mut String,
     ) -> Result<(), (String, crate::quantity::QuantityError)> {
-        if !self.has_quantity[id] {
+        if !self.round_trips[id] {
             return Ok(());
         }
         match (&self.nodes[id], value) {
@@ -349,24 +374,36 @@ impl Schema {
                 let base = path.len();
                 for (i, item) in a.iter_mut().enumerate() {
                     path.push_str(&format!("[{i}]"));
-                    self.canonicalize_quantities(*items, item, path)?;
+                    self.round_trip(*items, item, path)?;
                     path.truncate(base);
                 }
                 Ok(())
             }
-            (Node::Object { props, additional, .. }, Value::Object(map)) => {
+            (Node::Object { props, additional, required, .. }, Value::Object(map)) => {
                 let base = path.len();
+                let mut empty = Vec::new();
                 for (k, v) in map.iter_mut() {
-                    let Some(child) = props.get(k).copied().or(*additional) else { continue };
-                    if !self.has_quantity[child] {
+                    let field = props.get(k).copied();
+                    let Some(child) = field.or(*additional) else { continue };
+                    if !self.round_trips[child] {
                         continue;
                     }
                     if !path.is_empty() {
                         path.push('.');
                     }
                     path.push_str(k);
-                    self.canonicalize_quantities(child, v, path)?;
+                    self.round_trip(child, v, path)?;
                     path.truncate(base);
+                    if field.is_some()
+                        && is_empty_container(v)
+                        && omitted_when_empty(&self.nodes[child])
+                        && !required.contains(k)
+                    {
+                        empty.push(k.clone());
+                    }
+                }
+                for k in empty {
+                    map.remove(&k);
                 }
                 Ok(())
             }
@@ -406,13 +443,13 @@ fn check_scalar(s: Scalar, v: &Value, path: &str, report: &mut Report) {
 }
 
 impl SchemaRef {
-    /// Rewrites the object's quantities in canonical form (see
-    /// [`Schema::canonicalize_quantities`]).
-    pub fn canonicalize_quantities(
+    /// The object as it reads back after decoding into its Go type (see
+    /// [`Schema::round_trip`]).
+    pub fn round_trip(
         &self,
         obj: &mut Value,
     ) -> Result<(), (String, crate::quantity::QuantityError)> {
-        self.schema.canonicalize_quantities(self.root, obj, &mut String::new())
+        self.schema.round_trip(self.root, obj, &mut String::new())
     }
 
     /// Walks a whole object: `apiVersion` and `kind` are strings and `metadata` is always

@@ -73,7 +73,7 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
             merge::apply(None, &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
         // The merged object is decoded into the Go type before it is stored: quantities
         // come back canonical, after the field manager compared and recorded them.
-        write::canonicalize(info, &mut new)?;
+        write::round_trip(info, &mut new)?;
         write::server_fields_create(info, &mut new);
         allocate::on_create(&store, info, &mut new);
         write::validate(info, &new, None)?;
@@ -83,8 +83,14 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
     };
     let mut new =
         merge::apply(Some(&old), &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
-    write::canonicalize(info, &mut new)?;
+    write::round_trip(info, &mut new)?;
+    // The field manager's managedFields are the answer, even when none are left (an
+    // update that leaves them out keeps the stored ones; an apply does not).
+    let managed = meta::metadata(&new).and_then(|m| m.get("managedFields")).cloned();
     write::prepare_update(info, &old, &mut new, sub)?;
+    if managed.is_none() {
+        meta::metadata_mut(&mut new).remove("managedFields");
+    }
     allocate::keep_allocated(info, &old, &mut new);
     write::validate(info, &new, Some(&old))?;
     let committed = write::commit(&mut store, key, Some(&old), new, options.dry_run)?;

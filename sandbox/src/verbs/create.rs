@@ -15,7 +15,7 @@ pub fn create(call: &Call) -> Result<Reply, ApiError> {
     let mut warnings = Vec::new();
     write::settle_namespace(info, &mut obj, call.namespace())?;
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
-    write::canonicalize(info, &mut obj)?;
+    write::round_trip(info, &mut obj)?;
     write::strip_for_create(info, &mut obj)?;
     write::defaults(info, &mut obj);
     write::on_create(info, &mut obj, &options);

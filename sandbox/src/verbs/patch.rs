@@ -137,7 +137,7 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::bad_request("metadata.name may not be changed by a patch"));
     }
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
-    write::canonicalize(info, &mut obj)?;
+    write::round_trip(info, &mut obj)?;
     let sub = call.target.subresource.as_deref();
     write::defaults(info, &mut obj);
     write::prepare_update(info, &old, &mut obj, sub)?;

@@ -31,7 +31,7 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
     settle_name(&mut obj, call.name())?;
     write::settle_namespace(info, &mut obj, call.namespace())?;
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
-    write::canonicalize(info, &mut obj)?;
+    write::round_trip(info, &mut obj)?;
     let key = call.key(call.name());
     let mut store = call.state.store();
     let old = super::existing(&store, info, &key)?;

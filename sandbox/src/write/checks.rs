@@ -87,13 +87,15 @@ pub fn check_schema(
     }
 }
 
-/// Rewrites the quantities of a built-in object (`resources.requests`, a claim's storage,
-/// quota hard limits, ...) in the canonical form apimachinery's `resource.Quantity`
-/// encodes, as kube-apiserver stores what it decoded into the Go type; one that does not
-/// parse fails the decoding (400). Custom resources keep what they were sent.
-pub fn canonicalize(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+/// A built-in object as kube-apiserver stores it after decoding it into the Go type:
+/// quantities (`resources.requests`, a claim's storage, quota limits, ...) in the canonical
+/// form apimachinery's `resource.Quantity` encodes, and empty slices and maps of
+/// `omitempty` fields (`annotations: {}`, `data: {}`) gone. A quantity that does not parse
+/// fails the decoding (400). Custom resources keep what they were sent, as unstructured
+/// objects do.
+pub fn round_trip(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
     let Some(schema) = info.schema.as_ref().filter(|_| !info.custom) else { return Ok(()) };
-    schema.canonicalize_quantities(obj).map_err(|(_, e)| {
+    schema.round_trip(obj).map_err(|(_, e)| {
         ApiError::bad_request(format!(
             "{kind} in version \"{v}\" cannot be handled as a {kind}: {e}",
             kind = info.kind,

@@ -17,7 +17,7 @@ mod options;
 mod update;
 
 pub use checks::{
-    admit_namespace, canonicalize, check_schema, server_fields_create, settle_namespace,
+    admit_namespace, check_schema, round_trip, server_fields_create, settle_namespace,
     strip_for_create, validate,
 };
 pub use commit::{Committed, commit, commit_update};
