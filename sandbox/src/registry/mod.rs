@@ -300,6 +300,27 @@ mod tests {
         assert_eq!(r.by_kind("batch", "v1", "Job").unwrap().plural, "jobs");
     }
 
+    /// Every served built-in kind merges by its own schema, and that schema treats `status`
+    /// as a subresource exactly when the registry serves `/status` (otherwise applies to
+    /// the main resource would keep or drop status unlike kube-apiserver).
+    #[test]
+    fn every_builtin_kind_has_a_merge_schema_with_the_registry_status_flag() {
+        for info in Registry::builtin().all() {
+            let schema = crate::merge::Schema::builtin(&info.api_version(), &info.kind)
+                .unwrap_or_else(|| {
+                    panic!("{} {} has no merge schema", info.api_version(), info.kind)
+                });
+            assert_eq!(
+                schema.has_status_subresource(),
+                info.status_subresource,
+                "{} {}",
+                info.api_version(),
+                info.kind
+            );
+            assert!(info.merge.is_builtin(), "{} is served with the generic schema", info.kind);
+        }
+    }
+
     #[test]
     fn versions_sort_by_kubernetes_priority() {
         let mut v = vec!["v1beta1", "v1", "v1alpha1", "v2", "v1beta2", "foo"];

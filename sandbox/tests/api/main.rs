@@ -16,6 +16,7 @@ mod fidelity;
 mod lists;
 mod marks;
 mod persistence;
+mod policy_kinds;
 mod quantities;
 mod ssa;
 mod watch;

@@ -62,12 +62,21 @@ impl B {
     }
 
     /// An associative list keyed by `keys`, merged by `key` under strategic merge patch.
+    /// Every key field of a built-in type is a non-pointer Go field, which kube-openapi
+    /// gives its zero value as `default` (`""`, or `0` for port numbers), so an item that
+    /// omits a key is keyed by that zero value rather than refused.
     fn keyed(&mut self, elem: NodeId, keys: &[&str], patch_key: Option<&str>) -> NodeId {
         let patch = match patch_key {
             Some(k) => PatchStrategy::Merge(Some(k.to_string())),
             None => PatchStrategy::Replace,
         };
-        self.list(elem, ListType::Map(keys.iter().map(|k| k.to_string()).collect()), patch)
+        let list =
+            self.list(elem, ListType::Map(keys.iter().map(|k| k.to_string()).collect()), patch);
+        for k in keys {
+            let zero = if matches!(*k, "containerPort" | "port") { json!(0) } else { json!("") };
+            self.with_key_default(list, k, zero);
+        }
+        list
     }
 
     /// A list of conditions: keyed by `type` both ways.
@@ -75,8 +84,10 @@ impl B {
         self.keyed(OPEN, &["type"], Some("type"))
     }
 
+    /// Sets the default of a key field (`protocol: TCP`).
     fn with_key_default(&mut self, list: NodeId, key: &str, value: Value) -> NodeId {
         if let Node::List(l) = &mut self.a.nodes[list as usize] {
+            l.key_defaults.retain(|(k, _)| k != key);
             l.key_defaults.push((key.to_string(), value));
         }
         list
@@ -242,6 +253,11 @@ fn pod_spec(
     let required = b.st_atomic();
     let node_affinity = b.st(&[("requiredDuringSchedulingIgnoredDuringExecution", required)]);
     let affinity = b.st(&[("nodeAffinity", node_affinity)]);
+    let pod_claims = b.keyed(OPEN, &["name"], None);
+    let pod_limits = b.map(SCALAR);
+    let pod_requests = b.map(SCALAR);
+    let pod_resources =
+        b.st(&[("claims", pod_claims), ("limits", pod_limits), ("requests", pod_requests)]);
     b.st(&[
         ("affinity", affinity),
         ("containers", containers),
@@ -252,6 +268,7 @@ fn pod_spec(
         ("nodeSelector", node_selector),
         ("overhead", overhead),
         ("resourceClaims", claims),
+        ("resources", pod_resources),
         ("schedulingGates", gates),
         ("topologySpreadConstraints", spread),
         ("volumes", volumes),
@@ -334,6 +351,23 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
             let status = b.st(&[("active", active)]);
             b.st(&[("metadata", m), ("spec", spec), ("status", status)])
         }
+        // autoscaling/v2: `metrics`, each behavior's `policies` and `currentMetrics` are
+        // `+listType=atomic` (the default here), the target reference `+structType=atomic`,
+        // conditions keyed by type.
+        "HorizontalPodAutoscaler" => {
+            let target = b.st_atomic();
+            let spec = b.st(&[("scaleTargetRef", target)]);
+            b.st(&[("metadata", m), ("spec", spec), ("status", c.with_conditions)])
+        }
+        // policy/v1: the selector is a LabelSelector (atomic), `disruptedPods` a granular
+        // map, conditions (`metav1.Condition`) keyed by type.
+        "PodDisruptionBudget" => {
+            let spec = b.st(&[("selector", c.selector)]);
+            let disrupted = b.map(SCALAR);
+            let conditions = b.conditions();
+            let status = b.st(&[("conditions", conditions), ("disruptedPods", disrupted)]);
+            b.st(&[("metadata", m), ("spec", spec), ("status", status)])
+        }
         "Ingress" => {
             let resource = b.st_atomic();
             let backend = b.st(&[("resource", resource)]);
@@ -378,12 +412,16 @@ const KINDS: &[KindInfo] = &[
     KindInfo { api_version: "v1", kind: "PersistentVolumeClaim", status: true },
     KindInfo { api_version: "v1", kind: "Pod", status: true },
     KindInfo { api_version: "v1", kind: "Event", status: false },
+    KindInfo { api_version: "v1", kind: "ResourceQuota", status: true },
+    KindInfo { api_version: "v1", kind: "LimitRange", status: false },
     KindInfo { api_version: "apps/v1", kind: "Deployment", status: true },
     KindInfo { api_version: "apps/v1", kind: "StatefulSet", status: true },
     KindInfo { api_version: "apps/v1", kind: "DaemonSet", status: true },
     KindInfo { api_version: "apps/v1", kind: "ReplicaSet", status: true },
     KindInfo { api_version: "batch/v1", kind: "Job", status: true },
     KindInfo { api_version: "batch/v1", kind: "CronJob", status: true },
+    KindInfo { api_version: "autoscaling/v2", kind: "HorizontalPodAutoscaler", status: true },
+    KindInfo { api_version: "policy/v1", kind: "PodDisruptionBudget", status: true },
     KindInfo { api_version: "networking.k8s.io/v1", kind: "Ingress", status: true },
     KindInfo { api_version: "networking.k8s.io/v1", kind: "NetworkPolicy", status: false },
     KindInfo { api_version: "rbac.authorization.k8s.io/v1", kind: "Role", status: false },
@@ -439,8 +477,16 @@ fn zero_object(kind: &str) -> Value {
             "status": {}
         }),
         "Ingress" => json!({"spec": {}, "status": {"loadBalancer": {}}}),
+        "HorizontalPodAutoscaler" => json!({
+            "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
+            "status": {"desiredReplicas": 0}
+        }),
+        "PodDisruptionBudget" => json!({"spec": {}, "status": {"disruptionsAllowed": 0,
+            "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}}),
         "NetworkPolicy" => json!({"spec": {"podSelector": {}}}),
         "Role" | "ClusterRole" => json!({"rules": null}),
+        "ResourceQuota" => json!({"spec": {}, "status": {}}),
+        "LimitRange" => json!({"spec": {"limits": null}}),
         "RoleBinding" | "ClusterRoleBinding" => {
             json!({"roleRef": {"apiGroup": "", "kind": "", "name": ""}})
         }
