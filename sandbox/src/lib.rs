@@ -27,6 +27,7 @@ pub mod store;
 pub mod table;
 pub mod validation;
 pub mod verbs;
+pub mod versions;
 pub mod write;
 
 pub use controls::{

@@ -1,7 +1,7 @@
 //! The built-in kinds, with the names, scopes, short names, categories and subresources
 //! kube-apiserver v1.33 serves them with.
 
-use super::{ResourceInfo, ScalePaths};
+use super::{Conversion, ResourceInfo, ScalePaths};
 
 /// Discovery order of the built-in groups (as kube-apiserver lists them).
 pub const GROUP_ORDER: &[&str] = &[
@@ -13,6 +13,7 @@ pub const GROUP_ORDER: &[&str] = &[
     "networking.k8s.io",
     "rbac.authorization.k8s.io",
     "coordination.k8s.io",
+    "events.k8s.io",
     "apiextensions.k8s.io",
 ];
 
@@ -118,6 +119,7 @@ const DEFS: &[Def] = &[
     def("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
     def("rbac.authorization.k8s.io", "Role", "roles", true),
     def("coordination.k8s.io", "Lease", "leases", true),
+    def("events.k8s.io", "Event", "events", true).short(&["ev"]),
     def("apiextensions.k8s.io", "CustomResourceDefinition", "customresourcedefinitions", false)
         .short(&["crd", "crds"])
         .status()
@@ -157,6 +159,14 @@ pub fn resources() -> Vec<ResourceInfo> {
             printer_columns: vec![],
             schema: crate::schema::builtin::schema_of(d.group, d.kind),
             merge: crate::merge::Schema::for_kind(&api_version(d.group, d.version), d.kind),
+            storage_group: match (d.group, d.kind) {
+                ("events.k8s.io", "Event") => String::new(),
+                _ => d.group.to_string(),
+            },
+            conversion: match (d.group, d.kind) {
+                ("events.k8s.io", "Event") => Conversion::EventsV1,
+                _ => Conversion::None,
+            },
         })
         .collect()
 }

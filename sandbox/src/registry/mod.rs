@@ -29,6 +29,16 @@ pub struct ScalePaths {
     pub label_selector: Option<String>,
 }
 
+/// How objects of a resource convert between the served version and the one stored (see
+/// [`crate::versions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// Stored as served, up to `apiVersion` (built-in kinds; CRDs, strategy `None`).
+    None,
+    /// events.k8s.io/v1 Events, stored as core/v1 Events (`note` is `message`, ...).
+    EventsV1,
+}
+
 /// An additional printer column of a CRD (`kubectl get` columns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrinterColumn {
@@ -81,6 +91,10 @@ pub struct ResourceInfo {
     pub schema: Option<crate::schema::SchemaRef>,
     /// How objects of this kind merge (server-side apply, strategic merge patch).
     pub merge: crate::merge::Schema,
+    /// The group whose storage holds the objects (events.k8s.io's Events live in core's).
+    pub storage_group: String,
+    /// How objects convert to and from their stored form.
+    pub conversion: Conversion,
 }
 
 impl ResourceInfo {
@@ -122,9 +136,10 @@ impl ResourceInfo {
         subs
     }
 
-    /// The storage identity: objects are shared by all versions of a group/resource.
+    /// The storage identity: objects are shared by all versions of a group/resource (and
+    /// events.k8s.io's Events by core's).
     pub fn storage(&self) -> (&str, &str) {
-        (&self.group, &self.plural)
+        (&self.storage_group, &self.plural)
     }
 }
 

@@ -3,7 +3,9 @@
 //! e.g. `io.k8s.api.apps.v1.Deployment`).
 
 use super::{Schema, SchemaRef};
-use k8s_openapi::api::{apps, autoscaling, batch, coordination, core, networking, policy, rbac};
+use k8s_openapi::api::{
+    apps, autoscaling, batch, coordination, core, events, networking, policy, rbac,
+};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
 use k8s_openapi::apimachinery::pkg::apis::meta;
 use k8s_openapi::schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
@@ -67,6 +69,7 @@ fn generate() -> Builtin {
     add::<rbac::v1::RoleBinding>(&mut g, &mut k, "rbac.authorization.k8s.io", "RoleBinding");
     add::<rbac::v1::Role>(&mut g, &mut k, "rbac.authorization.k8s.io", "Role");
     add::<coordination::v1::Lease>(&mut g, &mut k, "coordination.k8s.io", "Lease");
+    add::<events::v1::Event>(&mut g, &mut k, "events.k8s.io", "Event");
     add::<apiextensions::v1::CustomResourceDefinition>(
         &mut g,
         &mut k,

@@ -64,12 +64,15 @@ fn same_entries(a: &Value, b: &Value) -> bool {
 }
 
 /// The end every write to an existing object shares (PUT and PATCH): keep what the server
-/// allocated, validate, record managed fields, and commit.
+/// allocated, validate, record managed fields (all against `old`, the stored object as
+/// served at the request's version), and commit in the stored form over `stored`.
+#[allow(clippy::too_many_arguments)]
 pub fn commit_update(
     store: &mut Store,
     key: ObjKey,
     info: &ResourceInfo,
-    old: &Arc<Value>,
+    stored: &Arc<Value>,
+    old: &Value,
     mut obj: Value,
     options: &WriteOptions,
     subresource: Option<&str>,
@@ -77,7 +80,7 @@ pub fn commit_update(
     super::allocate::keep_allocated(info, old, &mut obj);
     super::checks::validate(info, &obj, Some(old))?;
     super::fields::on_update(info, old, &mut obj, options, subresource);
-    commit(store, key, Some(old), obj, options.dry_run)
+    commit(store, key, Some(stored), crate::versions::to_storage(info, obj), options.dry_run)
 }
 
 /// Stores `new` under `key`. A write that changes nothing is not committed (no new

@@ -11,6 +11,7 @@ mod crd;
 mod crud;
 mod discovery;
 mod errors;
+mod events;
 mod faults;
 mod fidelity;
 mod lists;

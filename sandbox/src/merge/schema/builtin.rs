@@ -392,6 +392,20 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
     }
 }
 
+/// events.k8s.io/v1 Event: `regarding` and `related` are `ObjectReference`s
+/// (`+structType=atomic`); the series is a granular struct.
+fn events_v1_root(b: &mut B, c: &Common) -> NodeId {
+    b.st(&[("metadata", c.meta), ("regarding", c.object_ref), ("related", c.object_ref)])
+}
+
+/// The events.k8s.io/v1 Event's zero value: `eventTime` and the deprecated timestamps are
+/// non-pointer times (null), `regarding` and `deprecatedSource` non-pointer structs.
+fn events_v1_zero() -> Value {
+    json!({"metadata": {"creationTimestamp": null}, "eventTime": null, "regarding": {},
+           "deprecatedSource": {}, "deprecatedFirstTimestamp": null,
+           "deprecatedLastTimestamp": null})
+}
+
 fn job_spec(b: &mut B, c: &Common) -> NodeId {
     b.st(&[("selector", c.selector), ("template", c.pod_template)])
 }
@@ -433,6 +447,7 @@ const KINDS: &[KindInfo] = &[
         status: false,
     },
     KindInfo { api_version: "coordination.k8s.io/v1", kind: "Lease", status: false },
+    KindInfo { api_version: "events.k8s.io/v1", kind: "Event", status: false },
     KindInfo {
         api_version: "apiextensions.k8s.io/v1",
         kind: "CustomResourceDefinition",
@@ -516,8 +531,11 @@ fn registry() -> &'static Registry {
         let c = common(&mut b);
         let mut roots = HashMap::new();
         for k in KINDS {
-            let root = kind_root(&mut b, &c, k.kind);
-            roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero_object(k.kind))));
+            let (root, zero) = match k.api_version {
+                "events.k8s.io/v1" => (events_v1_root(&mut b, &c), events_v1_zero()),
+                _ => (kind_root(&mut b, &c, k.kind), zero_object(k.kind)),
+            };
+            roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero)));
         }
         Registry { arena: Arc::new(b.a), roots }
     })
