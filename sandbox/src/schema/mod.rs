@@ -7,6 +7,7 @@
 //! (the merge module does) and does not produce openapi documents ([`crate::openapi`]).
 
 pub mod builtin;
+pub mod defaults;
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -47,6 +48,10 @@ enum Node {
 
 /// The definition kube-openapi names `resource.Quantity` by.
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+
+/// apiextensions' `JSON` (a CRD schema's `enum` items, `default`, `example`): any JSON
+/// value, though its published schema says `type: object`.
+const ANY_JSON: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON";
 
 /// A compiled set of schemas: an arena of nodes and named roots.
 #[derive(Debug, Clone)]
@@ -128,6 +133,9 @@ impl Compiler<'_> {
         self.names.insert(name.to_string(), id);
         if name == QUANTITY {
             self.nodes[id] = Node::Quantity;
+            return id;
+        }
+        if name == ANY_JSON {
             return id;
         }
         if let Some(schema) = self.defs.get(name) {

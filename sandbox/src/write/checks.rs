@@ -92,9 +92,16 @@ pub fn check_schema(
 /// form apimachinery's `resource.Quantity` encodes, and empty slices and maps of
 /// `omitempty` fields (`annotations: {}`, `data: {}`) gone. A quantity that does not parse
 /// fails the decoding (400). Custom resources keep what they were sent, as unstructured
-/// objects do.
+/// objects do, with their CRD schema's defaults filled in.
 pub fn round_trip(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
-    let Some(schema) = info.schema.as_ref().filter(|_| !info.custom) else { return Ok(()) };
+    if info.custom {
+        // Custom objects are decoded with their schema's structural defaults.
+        if let Some(schema) = &info.crd_schema {
+            crate::schema::defaults::apply(schema, obj);
+        }
+        return Ok(());
+    }
+    let Some(schema) = &info.schema else { return Ok(()) };
     schema.round_trip(obj).map_err(|(_, e)| {
         ApiError::bad_request(format!(
             "{kind} in version \"{v}\" cannot be handled as a {kind}: {e}",

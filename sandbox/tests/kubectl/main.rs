@@ -7,6 +7,7 @@ mod common;
 
 use common::{sandbox, unique};
 
+mod crds;
 mod events;
 mod imperative;
 use serde_json::Value;
