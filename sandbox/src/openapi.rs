@@ -355,7 +355,8 @@ pub fn document(registry: &Registry, group: &str, version: &str) -> Option<Value
             schemas.insert(name.clone(), s);
             name
         } else {
-            let name = builtin::definition_name(&info.group, &info.kind)?.to_string();
+            let name =
+                builtin::definition_name(&info.group, &info.version, &info.kind)?.to_string();
             roots.push(name.clone());
             name
         };
@@ -367,9 +368,9 @@ pub fn document(registry: &Registry, group: &str, version: &str) -> Option<Value
     for name in closure(&b.definitions, roots) {
         if let Some(d) = b.definitions.get(&name) {
             let mut d = d.clone();
-            if let Some((g, k, _)) = b.kinds.iter().find(|(_, _, n)| *n == name) {
+            if let Some((g, v, k, _)) = b.kinds.iter().find(|(_, _, _, n)| *n == name) {
                 d["x-kubernetes-group-version-kind"] =
-                    json!([{"group": g, "kind": k, "version": "v1"}]);
+                    json!([{"group": g, "kind": k, "version": v}]);
             }
             schemas.insert(name, d);
         }

@@ -69,10 +69,73 @@ fn event_from_core(stored: &Value) -> Value {
     obj
 }
 
+/// The CPU utilization target of an autoscaling/v2 metric list, if it has one.
+fn cpu_utilization(metrics: &Value, value: &str) -> Option<Value> {
+    metrics.as_array()?.iter().find_map(|m| {
+        let r = &m["resource"];
+        (m["type"] == "Resource" && r["name"] == "cpu")
+            .then(|| r[value]["averageUtilization"].clone())
+            .filter(|v| !v.is_null())
+    })
+}
+
+/// An autoscaling/v1 HorizontalPodAutoscaler as the autoscaling/v2 object it is stored as
+/// (kube-apiserver's `Convert_autoscaling_HorizontalPodAutoscaler_To_v1_...` backwards):
+/// the CPU target becomes a Resource metric.
+fn hpa_v1_to_v2(mut obj: Value) -> Value {
+    obj["apiVersion"] = json!("autoscaling/v2");
+    if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut)
+        && let Some(target) = spec.remove("targetCPUUtilizationPercentage")
+    {
+        spec.insert(
+            "metrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": target}}}]),
+        );
+    }
+    if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut)
+        && let Some(current) = status.remove("currentCPUUtilizationPercentage")
+    {
+        status.insert(
+            "currentMetrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu",
+                "current": {"averageUtilization": current}}}]),
+        );
+    }
+    obj
+}
+
+/// A stored autoscaling/v2 HorizontalPodAutoscaler as autoscaling/v1 serves it: the CPU
+/// metric as `targetCPUUtilizationPercentage`, the v1 status counters (non-omitempty).
+/// Other metrics, behavior and conditions have no v1 field (kube-apiserver keeps them in
+/// annotations; here they are not shown).
+fn hpa_v2_to_v1(stored: &Value) -> Value {
+    let mut obj = stored.clone();
+    obj["apiVersion"] = json!("autoscaling/v1");
+    if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+        let target = spec.remove("metrics").and_then(|m| cpu_utilization(&m, "target"));
+        spec.remove("behavior");
+        if let Some(t) = target {
+            spec.insert("targetCPUUtilizationPercentage".into(), t);
+        }
+    }
+    if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
+        let current = status.remove("currentMetrics").and_then(|m| cpu_utilization(&m, "current"));
+        status.remove("conditions");
+        if let Some(c) = current {
+            status.insert("currentCPUUtilizationPercentage".into(), c);
+        }
+        status.entry("currentReplicas").or_insert(json!(0));
+        status.entry("desiredReplicas").or_insert(json!(0));
+    }
+    obj
+}
+
 /// The object as served at the requested version.
 pub fn present(info: &ResourceInfo, stored: &Arc<Value>) -> Arc<Value> {
     match info.conversion {
         Conversion::EventsV1 => Arc::new(event_from_core(stored)),
+        Conversion::HpaV1 => Arc::new(hpa_v2_to_v1(stored)),
         Conversion::None => {
             let want = info.api_version();
             if stored.get("apiVersion").and_then(Value::as_str) == Some(want.as_str()) {
@@ -91,6 +154,7 @@ pub fn present(info: &ResourceInfo, stored: &Arc<Value>) -> Arc<Value> {
 pub fn to_storage(info: &ResourceInfo, obj: Value) -> Value {
     match info.conversion {
         Conversion::EventsV1 => event_to_core(obj),
+        Conversion::HpaV1 => hpa_v1_to_v2(obj),
         Conversion::None => obj,
     }
 }

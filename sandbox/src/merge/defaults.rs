@@ -31,6 +31,38 @@ pub fn apply_defaults(api_version: &str, kind: &str, obj: &mut Value) {
             template(spec);
         }
         ("autoscaling/v2", "HorizontalPodAutoscaler") => hpa(root),
+        ("autoscaling/v1", "HorizontalPodAutoscaler") => {
+            set(obj_at(root, "spec"), "minReplicas", json!(1));
+            let status = obj_at(root, "status");
+            set(status, "currentReplicas", json!(0));
+            set(status, "desiredReplicas", json!(0));
+        }
+        ("v1", "PersistentVolume") => {
+            let spec = obj_at(root, "spec");
+            set(spec, "persistentVolumeReclaimPolicy", json!("Retain"));
+            set(spec, "volumeMode", json!("Filesystem"));
+            set(obj_at(root, "status"), "phase", json!("Pending"));
+        }
+        ("v1", "Endpoints") => for_each_obj(root, "subsets", |subset| {
+            for_each_obj(subset, "ports", |p| set(p, "protocol", json!("TCP")));
+        }),
+        ("discovery.k8s.io/v1", "EndpointSlice") => for_each_obj(root, "ports", |p| {
+            set(p, "protocol", json!("TCP"));
+            set(p, "name", json!(""));
+        }),
+        ("storage.k8s.io/v1", "StorageClass") => {
+            set(root, "reclaimPolicy", json!("Delete"));
+            set(root, "volumeBindingMode", json!("Immediate"));
+        }
+        ("scheduling.k8s.io/v1", "PriorityClass") => {
+            set(root, "preemptionPolicy", json!("PreemptLowerPriority"));
+        }
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+            webhooks(root, true);
+        }
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+            webhooks(root, false);
+        }
         ("policy/v1", "PodDisruptionBudget") => pdb(root),
         ("batch/v1", "Job") => job(root),
         ("batch/v1", "CronJob") => cron_job(root),
@@ -268,6 +300,28 @@ fn pdb(root: &mut Map<String, Value>) {
     for f in ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"] {
         set(status, f, json!(0));
     }
+}
+
+/// admissionregistration/v1 `SetDefaults_*Webhook`: fail closed, equivalent matching,
+/// select everything, 10s timeouts, rules of any scope, service port 443; mutating
+/// webhooks are not re-invoked.
+fn webhooks(root: &mut Map<String, Value>, mutating: bool) {
+    for_each_obj(root, "webhooks", |w| {
+        set(w, "failurePolicy", json!("Fail"));
+        set(w, "matchPolicy", json!("Equivalent"));
+        set(w, "namespaceSelector", json!({}));
+        set(w, "objectSelector", json!({}));
+        set(w, "timeoutSeconds", json!(10));
+        if mutating {
+            set(w, "reinvocationPolicy", json!("Never"));
+        }
+        for_each_obj(w, "rules", |r| set(r, "scope", json!("*")));
+        if let Some(Value::Object(service)) =
+            w.get_mut("clientConfig").and_then(|c| c.get_mut("service"))
+        {
+            set(service, "port", json!(443));
+        }
+    });
 }
 
 fn network_policy(root: &mut Map<String, Value>) {

@@ -37,6 +37,9 @@ pub enum Conversion {
     None,
     /// events.k8s.io/v1 Events, stored as core/v1 Events (`note` is `message`, ...).
     EventsV1,
+    /// autoscaling/v1 HorizontalPodAutoscalers, stored as autoscaling/v2 (the CPU target
+    /// is a Resource metric).
+    HpaV1,
 }
 
 /// An additional printer column of a CRD (`kubectl get` columns).

@@ -498,7 +498,7 @@ mod tests {
 
     #[test]
     fn builtin_walk_finds_unknown_fields_and_prunes() {
-        let schema = builtin::schema_of("apps", "Deployment").unwrap();
+        let schema = builtin::schema_of("apps", "v1", "Deployment").unwrap();
         let mut obj = json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "labels": {"a": "b"}, "bogus": 1},
@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn type_mismatches() {
-        let schema = builtin::schema_of("apps", "Deployment").unwrap();
+        let schema = builtin::schema_of("apps", "v1", "Deployment").unwrap();
         let mut obj = json!({"metadata": {"name": "web"}, "spec": {"replicas": "3", "template": {"metadata": {"labels": {"a": 1}}}}});
         let report = schema.check(&mut obj, false);
         assert_eq!(

@@ -89,7 +89,7 @@ fn count(obj: &Value, field: &str) -> usize {
     obj.get(field).and_then(Value::as_object).map_or(0, |m| m.len())
 }
 
-fn selector_string(sel: &Value) -> String {
+pub(super) fn selector_string(sel: &Value) -> String {
     let mut parts: Vec<String> = sel["matchLabels"]
         .as_object()
         .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
@@ -136,7 +136,7 @@ fn condition_true(obj: &Value, type_: &str) -> bool {
         .is_some_and(|cs| cs.iter().any(|c| c["type"] == type_ && c["status"] == "True"))
 }
 
-fn joined(items: impl Iterator<Item = String>) -> String {
+pub(super) fn joined(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(",")
 }
 
@@ -308,7 +308,7 @@ pub(super) fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
     cells
 }
 
-fn access_mode(m: &str) -> &str {
+pub(super) fn access_mode(m: &str) -> &str {
     match m {
         "ReadWriteOnce" => "RWO",
         "ReadOnlyMany" => "ROX",

@@ -6,6 +6,7 @@
 
 mod builtin;
 mod events;
+mod more;
 
 use crate::meta;
 use crate::registry::ResourceInfo;
@@ -78,16 +79,20 @@ fn column_defs(info: &ResourceInfo) -> Vec<Value> {
         json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
     };
     if info.custom {
+        // A CRD's printer columns replace the default Age column (which is all a CRD
+        // without them gets), so an Age of its own is not shown twice.
         let mut cols = vec![def(NAME.name, NAME.type_, 0, NAME.description)];
         for c in &info.printer_columns {
             cols.push(def(&c.name, &c.type_, c.priority, &c.description));
         }
-        cols.push(def(AGE.name, AGE.type_, 0, AGE.description));
+        if info.printer_columns.is_empty() {
+            cols.push(def(AGE.name, AGE.type_, 0, AGE.description));
+        }
         return cols;
     }
     let columns = match info.kind.as_str() {
         "Event" => events::columns(),
-        kind => builtin_columns(kind),
+        kind => more::columns(kind).unwrap_or_else(|| builtin_columns(kind)),
     };
     columns.iter().map(|c| def(c.name, c.type_, c.priority, c.description)).collect()
 }
@@ -106,11 +111,16 @@ fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
                 _ => v,
             });
         }
-        cells.push(json!(meta::age(obj)));
+        if info.printer_columns.is_empty() {
+            cells.push(json!(meta::age(obj)));
+        }
         return cells;
     }
     if info.kind == "Event" {
         return events::cells(obj);
+    }
+    if more::columns(&info.kind).is_some() {
+        return more::cells(&info.kind, obj);
     }
     let mut cells = vec![json!(meta::name(obj))];
     cells.extend(builtin_cells(&info.kind, obj));
@@ -180,6 +190,31 @@ mod tests {
         assert_eq!(cells[1], "1/2");
         assert_eq!(cells[7], "app=web");
         assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
+    fn crd_printer_columns_replace_the_default_age() {
+        let crd = json!({"spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"kind": "Widget", "plural": "widgets"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "additionalPrinterColumns": [
+                    {"name": "Size", "type": "string", "jsonPath": ".spec.size"},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]}]}});
+        let info = crate::registry::resources_of_crd(&crd).remove(0);
+        let t = table(
+            &info,
+            [&json!({"metadata": {"name": "w"}, "spec": {"size": "s"}})],
+            json!({}),
+            IncludeObject::None,
+        );
+        let names: Vec<&str> = t["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Name", "Size", "Age"]);
+        assert_eq!(t["rows"][0]["cells"].as_array().unwrap().len(), 3);
     }
 
     #[test]

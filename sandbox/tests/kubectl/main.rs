@@ -10,6 +10,7 @@ use common::{sandbox, unique};
 mod crds;
 mod events;
 mod imperative;
+mod kinds;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Stdio;

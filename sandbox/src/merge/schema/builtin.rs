@@ -8,7 +8,8 @@
 //! which is exactly what an unannotated Kubernetes type is.
 
 use super::{
-    Arena, ListNode, ListType, Node, NodeId, OPEN, ObjectNode, PatchStrategy, SCALAR, Schema,
+    ATOMIC_ANY, Arena, ListNode, ListType, Node, NodeId, OPEN, ObjectNode, PatchStrategy, SCALAR,
+    Schema,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -368,6 +369,33 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
             let status = b.st(&[("conditions", conditions), ("disruptedPods", disrupted)]);
             b.st(&[("metadata", m), ("spec", spec), ("status", status)])
         }
+        // The revision's `data` is a RawExtension, owned whole.
+        "ControllerRevision" => b.st(&[("data", ATOMIC_ANY), ("metadata", m)]),
+        // `webhooks` keyed by name, each with atomic selectors and rules and its match
+        // conditions keyed by name.
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
+            let conditions = b.keyed(OPEN, &["name"], Some("name"));
+            let webhook = b.st(&[
+                ("matchConditions", conditions),
+                ("namespaceSelector", c.selector),
+                ("objectSelector", c.selector),
+            ]);
+            let webhooks = b.keyed(webhook, &["name"], Some("name"));
+            b.st(&[("metadata", m), ("webhooks", webhooks)])
+        }
+        "APIService" => b.st(&[("metadata", m), ("status", c.with_conditions)]),
+        // Capacity a granular map, the node affinity's selector atomic, lists atomic.
+        "PersistentVolume" => {
+            let capacity = b.map(SCALAR);
+            let required = b.st_atomic();
+            let affinity = b.st(&[("required", required)]);
+            let spec = b.st(&[("capacity", capacity), ("nodeAffinity", affinity)]);
+            b.st(&[("metadata", m), ("spec", spec)])
+        }
+        "StorageClass" => {
+            let parameters = b.map(SCALAR);
+            b.st(&[("metadata", m), ("parameters", parameters)])
+        }
         "Ingress" => {
             let resource = b.st_atomic();
             let backend = b.st(&[("resource", resource)]);
@@ -390,6 +418,14 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
         // Role, ClusterRole, Lease: every list atomic, every object a struct.
         _ => b.st(&[("metadata", m)]),
     }
+}
+
+/// The autoscaling/v1 HorizontalPodAutoscaler's zero value (its status counters are not
+/// omitempty).
+fn hpa_v1_zero() -> Value {
+    json!({"metadata": {"creationTimestamp": null},
+           "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
+           "status": {"currentReplicas": 0, "desiredReplicas": 0}})
 }
 
 /// events.k8s.io/v1 Event: `regarding` and `related` are `ObjectReference`s
@@ -447,6 +483,25 @@ const KINDS: &[KindInfo] = &[
         status: false,
     },
     KindInfo { api_version: "coordination.k8s.io/v1", kind: "Lease", status: false },
+    KindInfo { api_version: "v1", kind: "Endpoints", status: false },
+    KindInfo { api_version: "v1", kind: "PersistentVolume", status: true },
+    KindInfo { api_version: "apps/v1", kind: "ControllerRevision", status: false },
+    KindInfo { api_version: "autoscaling/v1", kind: "HorizontalPodAutoscaler", status: true },
+    KindInfo { api_version: "networking.k8s.io/v1", kind: "IngressClass", status: false },
+    KindInfo { api_version: "storage.k8s.io/v1", kind: "StorageClass", status: false },
+    KindInfo { api_version: "scheduling.k8s.io/v1", kind: "PriorityClass", status: false },
+    KindInfo { api_version: "discovery.k8s.io/v1", kind: "EndpointSlice", status: false },
+    KindInfo {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "MutatingWebhookConfiguration",
+        status: false,
+    },
+    KindInfo {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        status: false,
+    },
+    KindInfo { api_version: "apiregistration.k8s.io/v1", kind: "APIService", status: true },
     KindInfo { api_version: "events.k8s.io/v1", kind: "Event", status: false },
     KindInfo {
         api_version: "apiextensions.k8s.io/v1",
@@ -496,6 +551,12 @@ fn zero_object(kind: &str) -> Value {
             "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
             "status": {"desiredReplicas": 0}
         }),
+        "PersistentVolume" => json!({"spec": {}, "status": {}}),
+        "PriorityClass" => json!({"value": 0}),
+        "ControllerRevision" => json!({"revision": 0}),
+        "StorageClass" => json!({"provisioner": ""}),
+        "APIService" => json!({"spec": {"groupPriorityMinimum": 0, "versionPriority": 0},
+            "status": {}}),
         "PodDisruptionBudget" => json!({"spec": {}, "status": {"disruptionsAllowed": 0,
             "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}}),
         "NetworkPolicy" => json!({"spec": {"podSelector": {}}}),
@@ -533,6 +594,7 @@ fn registry() -> &'static Registry {
         for k in KINDS {
             let (root, zero) = match k.api_version {
                 "events.k8s.io/v1" => (events_v1_root(&mut b, &c), events_v1_zero()),
+                "autoscaling/v1" => (kind_root(&mut b, &c, k.kind), hpa_v1_zero()),
                 _ => (kind_root(&mut b, &c, k.kind), zero_object(k.kind)),
             };
             roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero)));
