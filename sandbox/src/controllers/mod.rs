@@ -308,9 +308,31 @@ impl Controllers {
         }
     }
 
+    /// The TTL-after-finished controller: a finished Job with `ttlSecondsAfterFinished`
+    /// is deleted (foreground, so its pods go first) that long after it finished.
+    fn expire_finished_job(&mut self, key: &ObjKey, obj: &Value) {
+        let Some(ttl) = obj["spec"]["ttlSecondsAfterFinished"].as_i64() else { return };
+        let Some(finished_at) = job::finish_time(obj).and_then(meta::parse_timestamp) else {
+            return;
+        };
+        let expires = finished_at + jiff::SignedDuration::from_secs(ttl.max(0));
+        let left = jiff::Timestamp::now().duration_until(expires);
+        match Duration::try_from(left) {
+            Ok(left) if !left.is_zero() => self.after(key, left),
+            _ => gc::delete(self, key, write::Propagation::Foreground),
+        }
+    }
+
     fn job(&mut self, key: &ObjKey, obj: &Value) {
         use job::JobPhase;
-        if job::finished(obj) || meta::is_deleting(obj) || obj["spec"]["suspend"] == true {
+        if meta::is_deleting(obj) {
+            return;
+        }
+        if job::finished(obj) {
+            self.expire_finished_job(key, obj);
+            return;
+        }
+        if obj["spec"]["suspend"] == true {
             return;
         }
         let fails = meta::annotation(obj, job::FAIL_JOB) == Some("true")

@@ -11,6 +11,7 @@ mod crds;
 mod events;
 mod imperative;
 mod kinds;
+mod lifecycle;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Stdio;
