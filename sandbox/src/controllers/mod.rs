@@ -12,6 +12,8 @@ mod crd;
 mod gc;
 pub mod job;
 mod namespace;
+mod pods;
+mod replicasets;
 mod rollout;
 mod simple;
 pub mod workload;
@@ -196,6 +198,7 @@ impl Controllers {
             ("batch", "jobs") => self.job(key, &obj),
             ("", "namespaces") => namespace::reconcile(self, key, &obj),
             ("", "persistentvolumeclaims") => simple::bind_claim(self, key, &obj),
+            ("", "pods") => self.kubelet(key, &obj),
             ("", "services") => simple::load_balancer(self, key, &obj),
             ("apiextensions.k8s.io", "customresourcedefinitions") => {
                 crd::reconcile(self, key, &obj)
@@ -306,6 +309,11 @@ impl Controllers {
         if let Some(status) = workload::status(&kind, obj, rollout) {
             self.set_status(key, obj, "kube-controller-manager", status);
         }
+        let want = match kind.as_str() {
+            "DaemonSet" => 1,
+            _ => obj["spec"]["replicas"].as_i64().unwrap_or(1),
+        };
+        self.sync_pods(key, obj, "apps/v1", &kind, want);
     }
 
     /// The TTL-after-finished controller: a finished Job with `ttlSecondsAfterFinished`
@@ -329,6 +337,9 @@ impl Controllers {
             return;
         }
         if job::finished(obj) {
+            for (k, pod) in self.owned(obj, "", "pods") {
+                self.kubelet(&k, &pod);
+            }
             self.expire_finished_job(key, obj);
             return;
         }
@@ -357,5 +368,6 @@ impl Controllers {
             "kube-controller-manager",
             job::status(obj, phase, &started, &now),
         );
+        self.sync_pods(key, obj, "batch/v1", "Job", 1);
     }
 }

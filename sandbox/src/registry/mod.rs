@@ -130,6 +130,9 @@ impl ResourceInfo {
         if self.kind == "Namespace" {
             subs.push("finalize");
         }
+        if self.kind == "Pod" && !self.custom {
+            subs.push("log");
+        }
         if self.scale.is_some() {
             subs.push("scale");
         }

@@ -74,6 +74,28 @@ pub(super) fn builtin_columns(kind: &str) -> Vec<Col> {
         return cols;
     }
     cols.push(AGE);
+    if kind == "Pod" {
+        cols.push(wide(
+            "IP",
+            "string",
+            "IP address allocated to the pod. Routable at least within the cluster.",
+        ));
+        cols.push(wide(
+            "Node",
+            "string",
+            "NodeName is a request to schedule this pod onto a specific node.",
+        ));
+        cols.push(wide(
+            "Nominated Node",
+            "string",
+            "nominatedNodeName is set only when this pod preempts other pods on the node.",
+        ));
+        cols.push(wide(
+            "Readiness Gates",
+            "string",
+            "If specified, all readiness gates will be evaluated for pod readiness.",
+        ));
+    }
     cols
 }
 
@@ -259,16 +281,35 @@ fn ingress_cells(obj: &Value) -> Vec<Value> {
     ]
 }
 
+/// Ready, Status and Restarts as kube-apiserver's `printPod` gives them: the status is
+/// the phase unless a container waits or terminated with a reason (`ImagePullBackOff`,
+/// `Completed`).
 fn pod_cells(obj: &Value) -> Vec<Value> {
     let s = &obj["status"];
     let total = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let ready = s["containerStatuses"]
-        .as_array()
-        .map_or(0, |a| a.iter().filter(|c| c["ready"] == true).count());
+    let statuses = s["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let ready = statuses.iter().filter(|c| c["ready"] == true).count();
+    let mut reason = s["reason"].as_str().or(s["phase"].as_str()).unwrap_or("Pending").to_string();
+    for c in statuses.iter().rev() {
+        let state = &c["state"];
+        if let Some(r) = state["waiting"]["reason"].as_str().filter(|r| !r.is_empty()) {
+            reason = r.to_string();
+        } else if let Some(r) = state["terminated"]["reason"].as_str().filter(|r| !r.is_empty()) {
+            reason = r.to_string();
+        }
+    }
+    let restarts: i64 = statuses.iter().filter_map(|c| c["restartCount"].as_i64()).sum();
+    vec![json!(format!("{ready}/{total}")), json!(reason), json!(restarts.to_string())]
+}
+
+/// The `-o wide` cells of a Pod: IP, node, nominated node, readiness gates.
+fn pod_wide_cells(obj: &Value) -> Vec<Value> {
+    let gates = obj["spec"]["readinessGates"].as_array().map_or(0, Vec::len);
     vec![
-        json!(format!("{ready}/{total}")),
-        json!(s["phase"].as_str().unwrap_or("Pending")),
-        json!("0"),
+        json!(obj["status"]["podIP"].as_str().unwrap_or("<none>")),
+        json!(obj["spec"]["nodeName"].as_str().unwrap_or("<none>")),
+        json!(obj["status"]["nominatedNodeName"].as_str().unwrap_or("<none>")),
+        json!(if gates == 0 { "<none>".to_string() } else { format!("0/{gates}") }),
     ]
 }
 
@@ -304,6 +345,9 @@ pub(super) fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
     cells.push(json!(meta::age(obj)));
     if kind == "Deployment" {
         cells.extend(deployment_wide_cells(obj));
+    }
+    if kind == "Pod" {
+        cells.extend(pod_wide_cells(obj));
     }
     cells
 }

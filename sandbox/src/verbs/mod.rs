@@ -172,6 +172,12 @@ pub async fn dispatch(call: Call, verb: &str) -> Result<Reply, ApiError> {
         // A Namespace's `/finalize` only takes updates.
         ("get" | "patch", Some("finalize")) => Err(ApiError::method_not_allowed()),
         ("get", Some("scale")) => scale::get(&call),
+        // Pods are faked (as kwok does): nothing runs, so nothing has logged.
+        ("get", Some("log")) => Err(ApiError::bad_request(format!(
+            "pod {:?} has no logs: the sandbox runs no containers",
+            call.name()
+        ))),
+        (_, Some("log")) => Err(ApiError::method_not_allowed()),
         ("update" | "patch", Some("scale")) => scale::write(&call, verb),
         ("get", _) => get::get(&call),
         ("list", None) => list::list(&call),

@@ -17,6 +17,7 @@ mod fidelity;
 mod lists;
 mod marks;
 mod persistence;
+mod pods;
 mod policy_kinds;
 mod quantities;
 mod ssa;
