@@ -15,6 +15,7 @@ pub mod kubeconfig;
 pub mod merge;
 pub mod meta;
 pub mod openapi;
+pub mod openapi_v2;
 pub mod quantity;
 pub mod registry;
 mod sandbox;

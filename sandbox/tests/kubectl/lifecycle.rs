@@ -41,3 +41,41 @@ spec:
     let r = kubectl(&["get", "job", "once", "-n", &ns]).await;
     assert_eq!(r.stderr, "Error from server (NotFound): jobs.batch \"once\" not found\n");
 }
+
+#[tokio::test]
+async fn client_side_apply_twice_is_unchanged() {
+    let ns = unique("k-csa");
+    let file = write(&format!("{ns}-csa.yaml"), &crate::manifest(&ns, 2, "nginx:1.27"));
+    let path = file.to_str().unwrap();
+    let first = kubectl_ok(&["apply", "-f", path]).await;
+    assert_eq!(
+        first,
+        format!(
+            "namespace/{ns} created\ndeployment.apps/web created\nservice/web created\nconfigmap/web-config created\n"
+        )
+    );
+    // The lists (containers, ports) merge by their keys, as the openapi documents say.
+    let again = kubectl_ok(&["apply", "-f", path]).await;
+    assert_eq!(
+        again,
+        format!(
+            "namespace/{ns} unchanged\ndeployment.apps/web unchanged\nservice/web unchanged\nconfigmap/web-config unchanged\n"
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_kind_is_no_match_as_kubectl_words_it() {
+    let ns = unique("k-nomatch");
+    let text = "apiVersion: nomatch.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n";
+    let file = write(&format!("{ns}-widget.yaml"), text);
+    let path = file.to_str().unwrap();
+    let r = kubectl(&["apply", "-f", path]).await;
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: resource mapping not found for name: \"w\" namespace: \"\" from \"{path}\": no matches for kind \"Widget\" in version \"nomatch.example.com/v1\"\nensure CRDs are installed first\n"
+        )
+    );
+}
