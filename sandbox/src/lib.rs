@@ -15,6 +15,8 @@ pub mod kubeconfig;
 pub mod merge;
 pub mod meta;
 pub mod openapi;
+pub mod openapi_v2;
+pub mod quantity;
 pub mod registry;
 mod sandbox;
 pub mod schema;
@@ -26,6 +28,7 @@ pub mod store;
 pub mod table;
 pub mod validation;
 pub mod verbs;
+pub mod versions;
 pub mod write;
 
 pub use controls::{

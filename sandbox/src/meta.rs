@@ -220,11 +220,17 @@ pub fn human_duration(d: std::time::Duration) -> String {
 
 /// The age of an object from its `creationTimestamp`, as a human duration.
 pub fn age(obj: &Value) -> String {
-    let Some(created) = parse_timestamp(meta_str(obj, "creationTimestamp")) else {
+    since(meta_str(obj, "creationTimestamp"))
+}
+
+/// The time since an RFC 3339 timestamp as a human duration, `<unknown>` without one (as
+/// apiserver's printers' `translateTimestampSince`).
+pub fn since(timestamp: &str) -> String {
+    let Some(then) = parse_timestamp(timestamp) else {
         return "<unknown>".into();
     };
     let now = jiff::Timestamp::now();
-    match now.duration_since(created).try_into() {
+    match now.duration_since(then).try_into() {
         Ok(d) => human_duration(d),
         Err(_) => "0s".into(),
     }

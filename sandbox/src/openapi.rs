@@ -269,7 +269,7 @@ fn resource_paths(info: &ResourceInfo, kind_def: &str, paths: &mut Map<String, V
     let r = ResourcePaths::new(info, kind_def);
     paths.insert(scope.clone(), r.collection());
     paths.insert(format!("{scope}/{{name}}"), r.item());
-    for sub in info.subresources().into_iter().filter(|s| *s != "finalize") {
+    for sub in info.subresources().into_iter().filter(|s| !matches!(*s, "finalize" | "log")) {
         paths.insert(format!("{scope}/{{name}}/{sub}"), r.subresource(sub));
     }
     if info.namespaced {
@@ -355,7 +355,8 @@ pub fn document(registry: &Registry, group: &str, version: &str) -> Option<Value
             schemas.insert(name.clone(), s);
             name
         } else {
-            let name = builtin::definition_name(&info.group, &info.kind)?.to_string();
+            let name =
+                builtin::definition_name(&info.group, &info.version, &info.kind)?.to_string();
             roots.push(name.clone());
             name
         };
@@ -367,11 +368,18 @@ pub fn document(registry: &Registry, group: &str, version: &str) -> Option<Value
     for name in closure(&b.definitions, roots) {
         if let Some(d) = b.definitions.get(&name) {
             let mut d = d.clone();
-            if let Some((g, k, _)) = b.kinds.iter().find(|(_, _, n)| *n == name) {
+            if let Some((g, v, k, _)) = b.kinds.iter().find(|(_, _, _, n)| *n == name) {
                 d["x-kubernetes-group-version-kind"] =
-                    json!([{"group": g, "kind": k, "version": "v1"}]);
+                    json!([{"group": g, "kind": k, "version": v}]);
             }
             schemas.insert(name, d);
+        }
+    }
+    for info in infos.iter().filter(|i| !i.custom) {
+        if let Some(def) = builtin::definition_name(&info.group, &info.version, &info.kind) {
+            for (path, ext) in info.merge.list_extensions() {
+                annotate(&mut schemas, def, &path, &ext);
+            }
         }
     }
     Some(json!({
@@ -380,6 +388,50 @@ pub fn document(registry: &Registry, group: &str, version: &str) -> Option<Value
         "paths": paths,
         "components": {"schemas": schemas},
     }))
+}
+
+/// The definition a property schema refers to (`$ref`, or `allOf: [{$ref}]`).
+fn referred(schema: &Value) -> Option<String> {
+    let r = schema.get("$ref").or_else(|| schema.get("allOf")?.get(0)?.get("$ref"))?;
+    r.as_str()?.strip_prefix(PREFIX).map(str::to_string)
+}
+
+/// Puts a list's merge extensions on the property schema at `path` from definition `def`
+/// (following `$ref`s through objects and `[]` through array items), as kube-openapi
+/// publishes them; kubectl's client-side apply reads them to merge lists by key.
+fn annotate(
+    schemas: &mut Map<String, Value>,
+    def: &str,
+    path: &[String],
+    ext: &Map<String, Value>,
+) {
+    let Some((last, steps)) = path.split_last() else { return };
+    let mut current = def.to_string();
+    let mut i = 0;
+    while i < steps.len() {
+        let Some(prop) = schemas.get(&current).and_then(|d| d["properties"].get(&steps[i])) else {
+            return;
+        };
+        let mut target = prop.clone();
+        i += 1;
+        while i < steps.len() && steps[i] == "[]" {
+            target = target["items"].clone();
+            i += 1;
+        }
+        match referred(&target) {
+            Some(next) => current = next,
+            None => return,
+        }
+    }
+    if let Some(Value::Object(prop)) = schemas
+        .get_mut(&current)
+        .and_then(|d| d.get_mut("properties"))
+        .and_then(|p| p.get_mut(last))
+    {
+        for (k, v) in ext {
+            prop.insert(k.clone(), v.clone());
+        }
+    }
 }
 
 fn gv_path(group: &str, version: &str) -> String {

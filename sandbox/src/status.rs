@@ -46,6 +46,10 @@ pub enum FieldErrorKind {
     Duplicate,
     /// `Invalid value` of the wrong JSON type.
     TypeInvalid,
+    /// `Too long` (a string over a schema's `maxLength`; the value is not shown).
+    TooLong,
+    /// `Too many` (a list over a schema's `maxItems`).
+    TooMany,
 }
 
 impl FieldErrorKind {
@@ -57,6 +61,8 @@ impl FieldErrorKind {
             Self::NotSupported => "FieldValueNotSupported",
             Self::Duplicate => "FieldValueDuplicate",
             Self::TypeInvalid => "FieldValueTypeInvalid",
+            Self::TooLong => "FieldValueTooLong",
+            Self::TooMany => "FieldValueTooMany",
         }
     }
 
@@ -67,6 +73,8 @@ impl FieldErrorKind {
             Self::Forbidden => "Forbidden",
             Self::NotSupported => "Unsupported value",
             Self::Duplicate => "Duplicate value",
+            Self::TooLong => "Too long",
+            Self::TooMany => "Too many",
         }
     }
 }

@@ -13,9 +13,14 @@ const MANAGER: &str = "kube-controller-manager";
 
 /// Deletes one object in the background, as the collector does.
 pub fn collect(c: &mut Controllers, key: &ObjKey) {
+    delete(c, key, Propagation::Background);
+}
+
+/// Deletes one object as a controller does, with `propagation` for its dependents.
+pub fn delete(c: &mut Controllers, key: &ObjKey, propagation: Propagation) {
     let Some(info) = c.state.resource(&key.group, &key.resource) else { return };
     let mut store = c.state.store();
-    match delete_object(&mut store, &info, key, Propagation::Background, false) {
+    match delete_object(&mut store, &info, key, propagation, false) {
         Ok(_) => {}
         // Already gone: nothing to collect.
         Err(e) if e.code == 404 => {}

@@ -32,6 +32,18 @@ pub fn finished(job: &Value) -> bool {
     })
 }
 
+/// When a finished Job finished: its completion time, or when it failed.
+pub fn finish_time(job: &Value) -> Option<&str> {
+    let s = &job["status"];
+    s["completionTime"].as_str().or_else(|| {
+        s["conditions"].as_array()?.iter().find_map(|c| {
+            (c["type"] == "Failed" && c["status"] == "True")
+                .then(|| c["lastTransitionTime"].as_str())
+                .flatten()
+        })
+    })
+}
+
 fn condition(type_: &str, reason: &str, message: &str, now: &str) -> Value {
     json!({"type": type_, "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": reason, "message": message})
 }

@@ -12,6 +12,8 @@ mod crd;
 mod gc;
 pub mod job;
 mod namespace;
+mod pods;
+mod replicasets;
 mod rollout;
 mod simple;
 pub mod workload;
@@ -196,6 +198,7 @@ impl Controllers {
             ("batch", "jobs") => self.job(key, &obj),
             ("", "namespaces") => namespace::reconcile(self, key, &obj),
             ("", "persistentvolumeclaims") => simple::bind_claim(self, key, &obj),
+            ("", "pods") => self.kubelet(key, &obj),
             ("", "services") => simple::load_balancer(self, key, &obj),
             ("apiextensions.k8s.io", "customresourcedefinitions") => {
                 crd::reconcile(self, key, &obj)
@@ -306,11 +309,41 @@ impl Controllers {
         if let Some(status) = workload::status(&kind, obj, rollout) {
             self.set_status(key, obj, "kube-controller-manager", status);
         }
+        let want = match kind.as_str() {
+            "DaemonSet" => 1,
+            _ => obj["spec"]["replicas"].as_i64().unwrap_or(1),
+        };
+        self.sync_pods(key, obj, "apps/v1", &kind, want);
+    }
+
+    /// The TTL-after-finished controller: a finished Job with `ttlSecondsAfterFinished`
+    /// is deleted (foreground, so its pods go first) that long after it finished.
+    fn expire_finished_job(&mut self, key: &ObjKey, obj: &Value) {
+        let Some(ttl) = obj["spec"]["ttlSecondsAfterFinished"].as_i64() else { return };
+        let Some(finished_at) = job::finish_time(obj).and_then(meta::parse_timestamp) else {
+            return;
+        };
+        let expires = finished_at + jiff::SignedDuration::from_secs(ttl.max(0));
+        let left = jiff::Timestamp::now().duration_until(expires);
+        match Duration::try_from(left) {
+            Ok(left) if !left.is_zero() => self.after(key, left),
+            _ => gc::delete(self, key, write::Propagation::Foreground),
+        }
     }
 
     fn job(&mut self, key: &ObjKey, obj: &Value) {
         use job::JobPhase;
-        if job::finished(obj) || meta::is_deleting(obj) || obj["spec"]["suspend"] == true {
+        if meta::is_deleting(obj) {
+            return;
+        }
+        if job::finished(obj) {
+            for (k, pod) in self.owned(obj, "", "pods") {
+                self.kubelet(&k, &pod);
+            }
+            self.expire_finished_job(key, obj);
+            return;
+        }
+        if obj["spec"]["suspend"] == true {
             return;
         }
         let fails = meta::annotation(obj, job::FAIL_JOB) == Some("true")
@@ -335,5 +368,6 @@ impl Controllers {
             "kube-controller-manager",
             job::status(obj, phase, &started, &now),
         );
+        self.sync_pods(key, obj, "batch/v1", "Job", 1);
     }
 }

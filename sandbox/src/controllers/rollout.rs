@@ -203,7 +203,11 @@ impl Controllers {
             self.after(key, wait.max(Duration::from_millis(1)));
         }
         let status = stage_status(obj, stage, &meta::now());
+        let count = |f: &str| status[f].as_i64().unwrap_or(0);
+        let (updated, old) =
+            (count("updatedReplicas"), count("replicas") - count("updatedReplicas"));
         self.set_status(key, obj, "kube-controller-manager", status);
+        self.sync_replica_sets(key, obj, updated, old.max(0));
     }
 }
 

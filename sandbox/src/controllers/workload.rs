@@ -66,9 +66,27 @@ pub fn carry_condition_times(old: &Value, conditions: &mut [Value]) {
     }
 }
 
+/// A controller reference to `owner` (`controller` and `blockOwnerDeletion` set).
+pub fn controller_ref(owner: &Value, api_version: &str, kind: &str) -> Value {
+    json!({"apiVersion": api_version, "kind": kind, "name": meta::name(owner),
+           "uid": meta::uid(owner), "controller": true, "blockOwnerDeletion": true})
+}
+
+/// The pod-template-hash of a template: FNV-32a of its encoding, written in the safe
+/// alphabet (as `controller.ComputeHash` and `rand.SafeEncodeString` do, over JSON here).
+pub fn pod_template_hash(template: &Value) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in template.to_string().bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    h.to_string().bytes().map(|b| ALPHANUMS[usize::from(b) % ALPHANUMS.len()] as char).collect()
+}
+
 /// The ReplicaSet name a Deployment's current template would get.
 pub fn revision_name(obj: &Value) -> String {
-    let hash: String = meta::short_hash(&obj["spec"]["template"]).chars().take(10).collect();
+    let hash = pod_template_hash(&obj["spec"]["template"]);
     format!("{}-{hash}", meta::name(obj))
 }
 
@@ -168,6 +186,16 @@ mod tests {
         assert!(failed.get("readyReplicas").is_none());
         assert!(failed.get("conditions").is_none());
         assert!(status("Deployment", &deploy("x"), Rollout::Ready).is_none());
+    }
+
+    #[test]
+    fn pod_template_hashes_are_stable_and_safe() {
+        let t = json!({"spec": {"containers": [{"name": "c", "image": "nginx:1"}]}});
+        let h = pod_template_hash(&t);
+        assert_eq!(h, pod_template_hash(&t.clone()));
+        assert!(h.len() <= 10 && h.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b)));
+        let other = json!({"spec": {"containers": [{"name": "c", "image": "nginx:2"}]}});
+        assert_ne!(h, pod_template_hash(&other));
     }
 
     #[test]

@@ -30,6 +30,40 @@ pub fn apply_defaults(api_version: &str, kind: &str, obj: &mut Value) {
             set(spec, "replicas", json!(1));
             template(spec);
         }
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => hpa(root),
+        ("autoscaling/v1", "HorizontalPodAutoscaler") => {
+            set(obj_at(root, "spec"), "minReplicas", json!(1));
+            let status = obj_at(root, "status");
+            set(status, "currentReplicas", json!(0));
+            set(status, "desiredReplicas", json!(0));
+        }
+        ("v1", "PersistentVolume") => {
+            let spec = obj_at(root, "spec");
+            set(spec, "persistentVolumeReclaimPolicy", json!("Retain"));
+            set(spec, "volumeMode", json!("Filesystem"));
+            set(obj_at(root, "status"), "phase", json!("Pending"));
+        }
+        ("v1", "Endpoints") => for_each_obj(root, "subsets", |subset| {
+            for_each_obj(subset, "ports", |p| set(p, "protocol", json!("TCP")));
+        }),
+        ("discovery.k8s.io/v1", "EndpointSlice") => for_each_obj(root, "ports", |p| {
+            set(p, "protocol", json!("TCP"));
+            set(p, "name", json!(""));
+        }),
+        ("storage.k8s.io/v1", "StorageClass") => {
+            set(root, "reclaimPolicy", json!("Delete"));
+            set(root, "volumeBindingMode", json!("Immediate"));
+        }
+        ("scheduling.k8s.io/v1", "PriorityClass") => {
+            set(root, "preemptionPolicy", json!("PreemptLowerPriority"));
+        }
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+            webhooks(root, true);
+        }
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+            webhooks(root, false);
+        }
+        ("policy/v1", "PodDisruptionBudget") => pdb(root),
         ("batch/v1", "Job") => job(root),
         ("batch/v1", "CronJob") => cron_job(root),
         ("networking.k8s.io/v1", "NetworkPolicy") => network_policy(root),
@@ -225,6 +259,69 @@ fn cron_job(root: &mut Map<String, Value>) {
     set(spec, "failedJobsHistoryLimit", json!(1));
     let job_template = obj_at(spec, "jobTemplate");
     template(obj_at(job_template, "spec"));
+}
+
+/// autoscaling/v2 `SetDefaults_HorizontalPodAutoscaler`: `minReplicas: 1`, an 80% CPU
+/// utilization target when no metric is given, and a given `behavior` completed with the
+/// controller's default scaling rules. `desiredReplicas` is a non-omitempty status field,
+/// so a new object reads back with it at 0.
+fn hpa(root: &mut Map<String, Value>) {
+    let spec = obj_at(root, "spec");
+    set(spec, "minReplicas", json!(1));
+    if spec.get("metrics").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+        spec.insert(
+            "metrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 80}}}]),
+        );
+    }
+    if let Some(Value::Object(behavior)) = spec.get_mut("behavior") {
+        let up = obj_at(behavior, "scaleUp");
+        set(up, "stabilizationWindowSeconds", json!(0));
+        set(up, "selectPolicy", json!("Max"));
+        set(
+            up,
+            "policies",
+            json!([{"type": "Pods", "value": 4, "periodSeconds": 15},
+                   {"type": "Percent", "value": 100, "periodSeconds": 15}]),
+        );
+        // No stabilization window for scale-down: the controller's flag (300s) applies.
+        let down = obj_at(behavior, "scaleDown");
+        set(down, "selectPolicy", json!("Max"));
+        set(down, "policies", json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]));
+    }
+    set(obj_at(root, "status"), "desiredReplicas", json!(0));
+}
+
+/// policy/v1 has no defaulting function; what a new PodDisruptionBudget reads back with
+/// are the non-omitempty counters of its status, at 0 until the disruption controller runs.
+fn pdb(root: &mut Map<String, Value>) {
+    let status = obj_at(root, "status");
+    for f in ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"] {
+        set(status, f, json!(0));
+    }
+}
+
+/// admissionregistration/v1 `SetDefaults_*Webhook`: fail closed, equivalent matching,
+/// select everything, 10s timeouts, rules of any scope, service port 443; mutating
+/// webhooks are not re-invoked.
+fn webhooks(root: &mut Map<String, Value>, mutating: bool) {
+    for_each_obj(root, "webhooks", |w| {
+        set(w, "failurePolicy", json!("Fail"));
+        set(w, "matchPolicy", json!("Equivalent"));
+        set(w, "namespaceSelector", json!({}));
+        set(w, "objectSelector", json!({}));
+        set(w, "timeoutSeconds", json!(10));
+        if mutating {
+            set(w, "reinvocationPolicy", json!("Never"));
+        }
+        for_each_obj(w, "rules", |r| set(r, "scope", json!("*")));
+        if let Some(Value::Object(service)) =
+            w.get_mut("clientConfig").and_then(|c| c.get_mut("service"))
+        {
+            set(service, "port", json!(443));
+        }
+    });
 }
 
 fn network_policy(root: &mut Map<String, Value>) {

@@ -1,19 +1,25 @@
 //! The built-in kinds, with the names, scopes, short names, categories and subresources
 //! kube-apiserver v1.33 serves them with.
 
-use super::{ResourceInfo, ScalePaths};
+use super::{Conversion, ResourceInfo, ScalePaths};
 
 /// Discovery order of the built-in groups (as kube-apiserver lists them).
 pub const GROUP_ORDER: &[&str] = &[
     "",
+    "apiregistration.k8s.io",
     "apps",
+    "events.k8s.io",
     "autoscaling",
     "batch",
-    "policy",
     "networking.k8s.io",
+    "policy",
     "rbac.authorization.k8s.io",
-    "coordination.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
     "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
 ];
 
 struct Def {
@@ -24,6 +30,8 @@ struct Def {
     namespaced: bool,
     short: &'static [&'static str],
     all: bool,
+    /// In the `api-extensions` category.
+    ext: bool,
     status: bool,
     scale: bool,
     generation: bool,
@@ -43,6 +51,7 @@ const fn def(
         namespaced,
         short: &[],
         all: false,
+        ext: false,
         status: false,
         scale: false,
         generation: false,
@@ -81,17 +90,26 @@ impl Def {
         self.generation = true;
         self
     }
+    const fn ext(mut self) -> Self {
+        self.ext = true;
+        self
+    }
 }
 
 const DEFS: &[Def] = &[
     def("", "ConfigMap", "configmaps", true).short(&["cm"]),
+    def("", "Endpoints", "endpoints", true).short(&["ep"]),
     def("", "Event", "events", true).short(&["ev"]),
     def("", "Namespace", "namespaces", false).short(&["ns"]).status(),
+    def("", "LimitRange", "limitranges", true).short(&["limits"]),
     def("", "PersistentVolumeClaim", "persistentvolumeclaims", true).short(&["pvc"]).status(),
+    def("", "PersistentVolume", "persistentvolumes", false).short(&["pv"]).status(),
     def("", "Pod", "pods", true).short(&["po"]).status().all(),
+    def("", "ResourceQuota", "resourcequotas", true).short(&["quota"]).status(),
     def("", "Secret", "secrets", true),
     def("", "ServiceAccount", "serviceaccounts", true).short(&["sa"]),
     def("", "Service", "services", true).short(&["svc"]).status().all(),
+    def("apps", "ControllerRevision", "controllerrevisions", true),
     def("apps", "DaemonSet", "daemonsets", true).short(&["ds"]).workload(),
     def("apps", "Deployment", "deployments", true).short(&["deploy"]).workload().scale(),
     def("apps", "ReplicaSet", "replicasets", true).short(&["rs"]).workload().scale(),
@@ -101,9 +119,14 @@ const DEFS: &[Def] = &[
         .short(&["hpa"])
         .status()
         .all(),
+    def("autoscaling", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true)
+        .short(&["hpa"])
+        .status()
+        .all(),
     def("batch", "CronJob", "cronjobs", true).short(&["cj"]).workload(),
     def("batch", "Job", "jobs", true).workload(),
     def("networking.k8s.io", "Ingress", "ingresses", true).short(&["ing"]).status().generation(),
+    def("networking.k8s.io", "IngressClass", "ingressclasses", false),
     def("networking.k8s.io", "NetworkPolicy", "networkpolicies", true)
         .short(&["netpol"])
         .generation(),
@@ -116,6 +139,27 @@ const DEFS: &[Def] = &[
     def("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
     def("rbac.authorization.k8s.io", "Role", "roles", true),
     def("coordination.k8s.io", "Lease", "leases", true),
+    def("storage.k8s.io", "StorageClass", "storageclasses", false).short(&["sc"]),
+    def("scheduling.k8s.io", "PriorityClass", "priorityclasses", false).short(&["pc"]),
+    def("discovery.k8s.io", "EndpointSlice", "endpointslices", true),
+    def(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        false,
+    )
+    .ext()
+    .generation(),
+    def(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+    )
+    .ext()
+    .generation(),
+    def("apiregistration.k8s.io", "APIService", "apiservices", false).ext().status(),
+    def("events.k8s.io", "Event", "events", true).short(&["ev"]),
     def("apiextensions.k8s.io", "CustomResourceDefinition", "customresourcedefinitions", false)
         .short(&["crd", "crds"])
         .status()
@@ -137,9 +181,9 @@ pub fn resources() -> Vec<ResourceInfo> {
             singular: d.kind.to_lowercase(),
             namespaced: d.namespaced,
             short_names: d.short.iter().map(|s| s.to_string()).collect(),
-            categories: match (d.all, d.group) {
+            categories: match (d.all, d.ext || d.group == "apiextensions.k8s.io") {
                 (true, _) => vec!["all".to_string()],
-                (false, "apiextensions.k8s.io") => vec!["api-extensions".to_string()],
+                (false, true) => vec!["api-extensions".to_string()],
                 _ => vec![],
             },
             delete_collection: d.kind != "Namespace",
@@ -153,8 +197,17 @@ pub fn resources() -> Vec<ResourceInfo> {
             custom: false,
             crd_schema: None,
             printer_columns: vec![],
-            schema: crate::schema::builtin::schema_of(d.group, d.kind),
+            schema: crate::schema::builtin::schema_of(d.group, d.version, d.kind),
             merge: crate::merge::Schema::for_kind(&api_version(d.group, d.version), d.kind),
+            storage_group: match (d.group, d.kind) {
+                ("events.k8s.io", "Event") => String::new(),
+                _ => d.group.to_string(),
+            },
+            conversion: match (d.group, d.version, d.kind) {
+                ("events.k8s.io", _, "Event") => Conversion::EventsV1,
+                ("autoscaling", "v1", _) => Conversion::HpaV1,
+                _ => Conversion::None,
+            },
         })
         .collect()
 }

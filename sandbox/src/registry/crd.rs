@@ -92,6 +92,8 @@ pub fn resources_of_crd(crd: &Value) -> Vec<ResourceInfo> {
                 schema,
                 merge: crate::merge::Schema::from_crd(crd, version)
                     .unwrap_or_else(|_| crate::merge::Schema::generic()),
+                storage_group: group.to_string(),
+                conversion: super::Conversion::None,
             })
         })
         .collect()

@@ -29,6 +29,19 @@ pub struct ScalePaths {
     pub label_selector: Option<String>,
 }
 
+/// How objects of a resource convert between the served version and the one stored (see
+/// [`crate::versions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// Stored as served, up to `apiVersion` (built-in kinds; CRDs, strategy `None`).
+    None,
+    /// events.k8s.io/v1 Events, stored as core/v1 Events (`note` is `message`, ...).
+    EventsV1,
+    /// autoscaling/v1 HorizontalPodAutoscalers, stored as autoscaling/v2 (the CPU target
+    /// is a Resource metric).
+    HpaV1,
+}
+
 /// An additional printer column of a CRD (`kubectl get` columns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrinterColumn {
@@ -81,6 +94,10 @@ pub struct ResourceInfo {
     pub schema: Option<crate::schema::SchemaRef>,
     /// How objects of this kind merge (server-side apply, strategic merge patch).
     pub merge: crate::merge::Schema,
+    /// The group whose storage holds the objects (events.k8s.io's Events live in core's).
+    pub storage_group: String,
+    /// How objects convert to and from their stored form.
+    pub conversion: Conversion,
 }
 
 impl ResourceInfo {
@@ -113,6 +130,9 @@ impl ResourceInfo {
         if self.kind == "Namespace" {
             subs.push("finalize");
         }
+        if self.kind == "Pod" && !self.custom {
+            subs.push("log");
+        }
         if self.scale.is_some() {
             subs.push("scale");
         }
@@ -122,9 +142,10 @@ impl ResourceInfo {
         subs
     }
 
-    /// The storage identity: objects are shared by all versions of a group/resource.
+    /// The storage identity: objects are shared by all versions of a group/resource (and
+    /// events.k8s.io's Events by core's).
     pub fn storage(&self) -> (&str, &str) {
-        (&self.group, &self.plural)
+        (&self.storage_group, &self.plural)
     }
 }
 
@@ -298,6 +319,27 @@ mod tests {
         assert!(!r.get("", "v1", "namespaces").unwrap().verbs().contains(&"deletecollection"));
         assert_eq!(r.groups()[0].0, "");
         assert_eq!(r.by_kind("batch", "v1", "Job").unwrap().plural, "jobs");
+    }
+
+    /// Every served built-in kind merges by its own schema, and that schema treats `status`
+    /// as a subresource exactly when the registry serves `/status` (otherwise applies to
+    /// the main resource would keep or drop status unlike kube-apiserver).
+    #[test]
+    fn every_builtin_kind_has_a_merge_schema_with_the_registry_status_flag() {
+        for info in Registry::builtin().all() {
+            let schema = crate::merge::Schema::builtin(&info.api_version(), &info.kind)
+                .unwrap_or_else(|| {
+                    panic!("{} {} has no merge schema", info.api_version(), info.kind)
+                });
+            assert_eq!(
+                schema.has_status_subresource(),
+                info.status_subresource,
+                "{} {}",
+                info.api_version(),
+                info.kind
+            );
+            assert!(info.merge.is_builtin(), "{} is served with the generic schema", info.kind);
+        }
     }
 
     #[test]

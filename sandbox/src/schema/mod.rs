@@ -7,6 +7,7 @@
 //! (the merge module does) and does not produce openapi documents ([`crate::openapi`]).
 
 pub mod builtin;
+pub mod defaults;
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -34,18 +35,32 @@ enum Node {
         additional: Option<usize>,
         open: bool,
         embedded: bool,
+        /// Fields without `omitempty` in the Go type (kube-openapi's `required`).
+        required: Vec<String>,
     },
     Array(usize),
     Scalar(Scalar),
     IntOrString,
+    /// apimachinery's `resource.Quantity`: a string or number, stored canonical.
+    Quantity,
     Any,
 }
+
+/// The definition kube-openapi names `resource.Quantity` by.
+const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+
+/// apiextensions' `JSON` (a CRD schema's `enum` items, `default`, `example`): any JSON
+/// value, though its published schema says `type: object`.
+const ANY_JSON: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON";
 
 /// A compiled set of schemas: an arena of nodes and named roots.
 #[derive(Debug, Clone)]
 pub struct Schema {
     nodes: Vec<Node>,
     names: HashMap<String, usize>,
+    /// Per node: whether a Quantity, a list or a map is reachable from it (the
+    /// round-trip walk skips the rest).
+    round_trips: Vec<bool>,
 }
 
 /// One compiled schema and the node to start from.
@@ -116,6 +131,13 @@ impl Compiler<'_> {
         let id = self.nodes.len();
         self.nodes.push(Node::Any);
         self.names.insert(name.to_string(), id);
+        if name == QUANTITY {
+            self.nodes[id] = Node::Quantity;
+            return id;
+        }
+        if name == ANY_JSON {
+            return id;
+        }
         if let Some(schema) = self.defs.get(name) {
             let node = self.node(schema);
             self.nodes[id] = node;
@@ -154,6 +176,7 @@ impl Compiler<'_> {
                 additional: None,
                 open: true,
                 embedded: false,
+                required: Vec::new(),
             },
             Some("array") => match schema.get("items") {
                 Some(items) => Node::Array(self.push(items)),
@@ -193,7 +216,12 @@ impl Compiler<'_> {
         let embedded =
             schema.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true);
         let open = preserve || (props.is_empty() && additional.is_none());
-        Node::Object { props, additional, open, embedded }
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        Node::Object { props, additional, open, embedded, required }
     }
 }
 
@@ -204,7 +232,8 @@ impl Schema {
         for root in roots {
             c.def(root);
         }
-        Self { nodes: c.nodes, names: c.names }
+        let round_trips = reaches_containers(&c.nodes);
+        Self { nodes: c.nodes, names: c.names, round_trips }
     }
 
     /// Compiles one inline schema (a CRD's `openAPIV3Schema`) under the name `root`.
@@ -232,6 +261,8 @@ impl Schema {
     ) {
         match (&self.nodes[id], value) {
             (Node::Any, _) => {}
+            // Checked (and canonicalized) by `round_trip`.
+            (Node::Quantity, _) => {}
             (Node::IntOrString, Value::Number(_) | Value::String(_)) => {}
             (Node::IntOrString, v) => mismatch(report, path, "intstr.IntOrString", v),
             (Node::Scalar(s), v) => check_scalar(*s, v, path, report),
@@ -244,7 +275,7 @@ impl Schema {
                 }
             }
             (Node::Array(_), v) => mismatch(report, path, "array", v),
-            (Node::Object { props, additional, open, embedded }, Value::Object(map)) => {
+            (Node::Object { props, additional, open, embedded, .. }, Value::Object(map)) => {
                 let mut unknown = Vec::new();
                 let base = path.len();
                 for (k, v) in map.iter_mut() {
@@ -280,6 +311,115 @@ impl Schema {
     }
 }
 
+/// Whether a node is a Go slice or map: omitted when empty, unless required.
+fn omitted_when_empty(node: &Node) -> bool {
+    matches!(node, Node::Array(_))
+        || matches!(node, Node::Object { props, additional: Some(_), .. } if props.is_empty())
+}
+
+/// Which nodes reach a Quantity, a slice or a map, by a fixed point over the (possibly
+/// cyclic) node graph.
+fn reaches_containers(nodes: &[Node]) -> Vec<bool> {
+    let mut reach: Vec<bool> =
+        nodes.iter().map(|n| matches!(n, Node::Quantity) || omitted_when_empty(n)).collect();
+    loop {
+        let mut changed = false;
+        for (i, node) in nodes.iter().enumerate() {
+            if reach[i] {
+                continue;
+            }
+            let found = match node {
+                Node::Object { props, additional, .. } => {
+                    props.values().any(|c| reach[*c]) || additional.is_some_and(|c| reach[c])
+                }
+                _ => false,
+            };
+            if found {
+                reach[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return reach;
+        }
+    }
+}
+
+fn is_empty_container(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+impl Schema {
+    /// What decoding into the Go type and encoding again does to a built-in object under
+    /// node `id`: every Quantity rewritten in canonical form, and every empty slice or map
+    /// of an `omitempty` field (`annotations: {}`, `data: {}`, `env: []`) dropped; empty
+    /// structs (`securityContext: {}`) stay. The first quantity that does not parse is
+    /// returned with its path.
+    pub fn round_trip(
+        &self,
+        id: usize,
+        value: &mut Value,
+        path: &mut String,
+    ) -> Result<(), (String, crate::quantity::QuantityError)> {
+        if !self.round_trips[id] {
+            return Ok(());
+        }
+        match (&self.nodes[id], value) {
+            (Node::Quantity, Value::Null) => Ok(()),
+            (Node::Quantity, v) => {
+                let canonical =
+                    crate::quantity::canonical_value(v).map_err(|e| (path.clone(), e))?;
+                if v.as_str() != Some(canonical.as_str()) {
+                    *v = Value::String(canonical);
+                }
+                Ok(())
+            }
+            (Node::Array(items), Value::Array(a)) => {
+                let base = path.len();
+                for (i, item) in a.iter_mut().enumerate() {
+                    path.push_str(&format!("[{i}]"));
+                    self.round_trip(*items, item, path)?;
+                    path.truncate(base);
+                }
+                Ok(())
+            }
+            (Node::Object { props, additional, required, .. }, Value::Object(map)) => {
+                let base = path.len();
+                let mut empty = Vec::new();
+                for (k, v) in map.iter_mut() {
+                    let field = props.get(k).copied();
+                    let Some(child) = field.or(*additional) else { continue };
+                    if !self.round_trips[child] {
+                        continue;
+                    }
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    self.round_trip(child, v, path)?;
+                    path.truncate(base);
+                    if field.is_some()
+                        && is_empty_container(v)
+                        && omitted_when_empty(&self.nodes[child])
+                        && !required.contains(k)
+                    {
+                        empty.push(k.clone());
+                    }
+                }
+                for k in empty {
+                    map.remove(&k);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 fn mismatch(report: &mut Report, path: &str, expected: &str, v: &Value) {
     if !v.is_null() {
         report.mismatches.push(TypeMismatch {
@@ -311,6 +451,15 @@ fn check_scalar(s: Scalar, v: &Value, path: &str, report: &mut Report) {
 }
 
 impl SchemaRef {
+    /// The object as it reads back after decoding into its Go type (see
+    /// [`Schema::round_trip`]).
+    pub fn round_trip(
+        &self,
+        obj: &mut Value,
+    ) -> Result<(), (String, crate::quantity::QuantityError)> {
+        self.schema.round_trip(self.root, obj, &mut String::new())
+    }
+
     /// Walks a whole object: `apiVersion` and `kind` are strings and `metadata` is always
     /// checked against `ObjectMeta` (CRD schemas leave it open), the rest against the kind.
     pub fn check(&self, obj: &mut Value, prune: bool) -> Report {
@@ -349,7 +498,7 @@ mod tests {
 
     #[test]
     fn builtin_walk_finds_unknown_fields_and_prunes() {
-        let schema = builtin::schema_of("apps", "Deployment").unwrap();
+        let schema = builtin::schema_of("apps", "v1", "Deployment").unwrap();
         let mut obj = json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "labels": {"a": "b"}, "bogus": 1},
@@ -375,7 +524,7 @@ mod tests {
 
     #[test]
     fn type_mismatches() {
-        let schema = builtin::schema_of("apps", "Deployment").unwrap();
+        let schema = builtin::schema_of("apps", "v1", "Deployment").unwrap();
         let mut obj = json!({"metadata": {"name": "web"}, "spec": {"replicas": "3", "template": {"metadata": {"labels": {"a": 1}}}}});
         let report = schema.check(&mut obj, false);
         assert_eq!(

@@ -41,6 +41,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/livez", get(ok))
         .route("/api", get(api_root))
         .route("/apis", get(apis_root))
+        .route("/openapi/v2", get(openapi_v2))
         .route("/openapi/v3", get(openapi_index))
         .route("/openapi/v3/{*path}", get(openapi_doc))
         .nest("/sandbox", controls_api::router())
@@ -122,6 +123,13 @@ async fn apis_root(Extract(state): Shared, headers: HeaderMap) -> Response {
         return aggregated(&discovery::aggregated(&state.registry(), false));
     }
     json(200, &discovery::api_group_list(&state.registry()))
+}
+
+async fn openapi_v2(headers: HeaderMap) -> Response {
+    if accept(&headers).is_some_and(|a| a.contains("protobuf")) {
+        return json_bytes(200, crate::openapi_v2::protobuf(), crate::openapi_v2::PROTOBUF, &[]);
+    }
+    json(200, &crate::openapi_v2::json())
 }
 
 async fn openapi_index(Extract(state): Shared) -> Response {

@@ -12,6 +12,7 @@ use crate::registry::ResourceInfo;
 use crate::status::FieldError;
 use serde_json::Value;
 
+mod custom;
 mod pods;
 
 const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
@@ -183,7 +184,7 @@ fn cron_job_errors(obj: &Value) -> Vec<FieldError> {
 
 fn kind_errors(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     if info.custom {
-        return vec![];
+        return info.crd_schema.as_ref().map(|s| custom::errors(s, obj)).unwrap_or_default();
     }
     match (info.group.as_str(), info.kind.as_str()) {
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
@@ -196,8 +197,38 @@ fn kind_errors(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Fie
         ("batch", "CronJob") => cron_job_errors(obj),
         ("", "Pod") => pods::pod_spec_errors(&obj["spec"], "spec", pods::POD),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => crd_errors(obj),
+        ("events.k8s.io", "Event") if old.is_none() => events_v1_errors(obj),
         _ => vec![],
     }
+}
+
+/// kube-apiserver's `ValidateEventCreate` for events.k8s.io/v1 (strict, unlike core/v1
+/// Events): an event time, a type of `Normal` or `Warning`, the reporting controller and
+/// instance, an action and a reason; the deprecated fields unset.
+fn events_v1_errors(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let str_of = |f: &str| obj[f].as_str().unwrap_or_default();
+    if obj["eventTime"].is_null() {
+        errs.push(FieldError::required("eventTime", ""));
+    }
+    let type_ = str_of("type");
+    if type_ != "Normal" && type_ != "Warning" {
+        errs.push(FieldError::invalid("type", "\"\"", format!("has invalid value: {type_}")));
+    }
+    for f in ["deprecatedFirstTimestamp", "deprecatedLastTimestamp", "deprecatedCount"] {
+        if !obj[f].is_null() && obj[f] != 0 {
+            errs.push(FieldError::invalid(f, "\"\"", "needs to be unset"));
+        }
+    }
+    if obj["deprecatedSource"].as_object().is_some_and(|m| !m.is_empty()) {
+        errs.push(FieldError::invalid("deprecatedSource", "\"\"", "needs to be unset"));
+    }
+    for f in ["reportingController", "reportingInstance", "action", "reason"] {
+        if str_of(f).is_empty() {
+            errs.push(FieldError::required(f, ""));
+        }
+    }
+    errs
 }
 
 fn crd_errors(obj: &Value) -> Vec<FieldError> {

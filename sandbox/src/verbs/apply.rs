@@ -63,27 +63,40 @@ pub fn apply(call: &Call, options: &WriteOptions, force: bool) -> Result<Reply, 
     };
     let key = call.key(call.name());
     let mut store = call.state.store();
-    let live = store.get(&key).cloned();
-    let Some(old) = live else {
+    let stored = store.get(&key).cloned();
+    let Some(stored) = stored else {
         if sub.is_some() {
             return Err(ApiError::not_found(&info.group, &info.plural, call.name()));
         }
         write::admit_namespace(&store, info, call.namespace(), call.name())?;
         let mut new =
             merge::apply(None, &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
+        // The merged object is decoded into the Go type before it is stored: quantities
+        // come back canonical, after the field manager compared and recorded them.
+        write::round_trip(info, &mut new)?;
         write::server_fields_create(info, &mut new);
         allocate::on_create(&store, info, &mut new);
         write::validate(info, &new, None)?;
+        let new = crate::versions::to_storage(info, new);
         let committed = write::commit(&mut store, key, None, new, options.dry_run)?;
         drop(store);
-        return Ok(call.reply(201, committed.object, warnings));
+        return Ok(call.reply(201, super::present(info, &committed.object), warnings));
     };
+    let old = super::present(info, &stored);
     let mut new =
         merge::apply(Some(&old), &config, &req).map_err(|e| apply_error(info, call.name(), e))?;
+    write::round_trip(info, &mut new)?;
+    // The field manager's managedFields are the answer, even when none are left (an
+    // update that leaves them out keeps the stored ones; an apply does not).
+    let managed = meta::metadata(&new).and_then(|m| m.get("managedFields")).cloned();
     write::prepare_update(info, &old, &mut new, sub)?;
+    if managed.is_none() {
+        meta::metadata_mut(&mut new).remove("managedFields");
+    }
     allocate::keep_allocated(info, &old, &mut new);
     write::validate(info, &new, Some(&old))?;
-    let committed = write::commit(&mut store, key, Some(&old), new, options.dry_run)?;
+    let new = crate::versions::to_storage(info, new);
+    let committed = write::commit(&mut store, key, Some(&stored), new, options.dry_run)?;
     drop(store);
-    Ok(call.reply(200, committed.object, warnings))
+    Ok(call.reply(200, super::present(info, &committed.object), warnings))
 }

@@ -15,6 +15,7 @@ pub fn create(call: &Call) -> Result<Reply, ApiError> {
     let mut warnings = Vec::new();
     write::settle_namespace(info, &mut obj, call.namespace())?;
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
+    write::round_trip(info, &mut obj)?;
     write::strip_for_create(info, &mut obj)?;
     write::defaults(info, &mut obj);
     write::on_create(info, &mut obj, &options);
@@ -32,7 +33,8 @@ pub fn create(call: &Call) -> Result<Reply, ApiError> {
     }
     write::admit_namespace(&store, info, call.namespace(), &name)?;
     allocate::on_create(&store, info, &mut obj);
+    let obj = crate::versions::to_storage(info, obj);
     let committed = write::commit(&mut store, key, None, obj, options.dry_run)?;
     drop(store);
-    Ok(call.reply(201, committed.object, warnings))
+    Ok(call.reply(201, super::present(info, &committed.object), warnings))
 }

@@ -10,7 +10,6 @@ use super::{Call, Reply, present};
 use crate::meta;
 use crate::registry::ResourceInfo;
 use crate::status::{self, ApiError};
-use crate::store::ObjKey;
 use crate::write::{Deleted, Propagation, delete_object};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -156,7 +155,7 @@ pub fn delete_collection(call: &Call) -> Result<Reply, ApiError> {
     let items = page(call, &selection, None)?.items;
     let mut out = Vec::new();
     for obj in items {
-        let key = ObjKey::new(&info.group, &info.plural, meta::namespace(&obj), meta::name(&obj));
+        let key = call.key_in(meta::namespace(&obj), meta::name(&obj));
         let mut store = call.state.store();
         match delete_object(&mut store, info, &key, req.propagation, req.dry_run) {
             Ok(Deleted::Gone(o) | Deleted::Pending(o)) => out.push((*present(info, &o)).clone()),

@@ -39,12 +39,13 @@ fn decode_token(raw: &str) -> Result<Token, ApiError> {
 
 /// Parses the selectors of a list or watch; a bad selector is a 400.
 pub fn selection(call: &Call) -> Result<Selection, ApiError> {
-    Selection::parse(
-        call.query.label_selector.as_deref(),
-        call.query.field_selector.as_deref(),
-        &call.info().kind,
-    )
-    .map_err(|e| ApiError::bad_request(e.to_string()))
+    let fields = call
+        .query
+        .field_selector
+        .as_deref()
+        .map(|f| crate::versions::field_selector(call.info(), f));
+    Selection::parse(call.query.label_selector.as_deref(), fields.as_deref(), &call.info().kind)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// One page of a list, from the store.
@@ -74,7 +75,8 @@ pub fn page(call: &Call, selection: &Selection, limit: Option<usize>) -> Result<
     let mut items = Vec::new();
     let mut more = 0usize;
     let mut last = None;
-    for (key, obj) in store.range(&info.group, &info.plural, namespace) {
+    let (group, resource) = info.storage();
+    for (key, obj) in store.range(group, resource, namespace) {
         // Compared as a pair, in the store's order (as strings, `a-b/x` < `a/y`).
         if let Some((ns, name)) = &start
             && (key.namespace.as_str(), key.name.as_str()) <= (ns.as_str(), name.as_str())

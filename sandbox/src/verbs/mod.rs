@@ -67,6 +67,12 @@ impl Call {
         ObjKey::new(group, resource, self.namespace(), name)
     }
 
+    /// The key of an object of the addressed resource in another namespace.
+    pub fn key_in(&self, namespace: &str, name: &str) -> ObjKey {
+        let (group, resource) = self.info().storage();
+        ObjKey::new(group, resource, namespace, name)
+    }
+
     /// The name of the addressed object ("" for collections).
     pub fn name(&self) -> &str {
         self.target.name.as_deref().unwrap_or("")
@@ -154,18 +160,9 @@ pub fn verb_of(method: &Method, target: &Target, query: &Params) -> &'static str
     }
 }
 
-/// The object as served at the requested version: custom resources are stored once for
-/// all versions (conversion strategy `None`), so only `apiVersion` changes.
+/// The object as served at the requested version (see [`crate::versions`]).
 pub fn present(info: &ResourceInfo, obj: &Arc<Value>) -> Arc<Value> {
-    let want = info.api_version();
-    if obj.get("apiVersion").and_then(Value::as_str) == Some(want.as_str()) {
-        return obj.clone();
-    }
-    let mut copy = (**obj).clone();
-    if let Value::Object(m) = &mut copy {
-        m.insert("apiVersion".into(), want.into());
-    }
-    Arc::new(copy)
+    crate::versions::present(info, obj)
 }
 
 /// Runs a verb.
@@ -175,6 +172,12 @@ pub async fn dispatch(call: Call, verb: &str) -> Result<Reply, ApiError> {
         // A Namespace's `/finalize` only takes updates.
         ("get" | "patch", Some("finalize")) => Err(ApiError::method_not_allowed()),
         ("get", Some("scale")) => scale::get(&call),
+        // Pods are faked (as kwok does): nothing runs, so nothing has logged.
+        ("get", Some("log")) => Err(ApiError::bad_request(format!(
+            "pod {:?} has no logs: the sandbox runs no containers",
+            call.name()
+        ))),
+        (_, Some("log")) => Err(ApiError::method_not_allowed()),
         ("update" | "patch", Some("scale")) => scale::write(&call, verb),
         ("get", _) => get::get(&call),
         ("list", None) => list::list(&call),

@@ -125,11 +125,11 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
     let key = call.key(call.name());
     let mut warnings = Vec::new();
     let mut store = call.state.store();
-    let old = super::existing(&store, info, &key)?;
-    let current = present(info, &old);
+    let stored = super::existing(&store, info, &key)?;
+    let old = present(info, &stored);
     let mut obj = match ptype {
-        PatchType::Strategic => strategic_patch(info, &current, &call.body)?,
-        _ => apply_simple_patch(ptype, &current, &call.body)?,
+        PatchType::Strategic => strategic_patch(info, &old, &call.body)?,
+        _ => apply_simple_patch(ptype, &old, &call.body)?,
     };
     settle_name(&mut obj, call.name())?;
     write::settle_namespace(info, &mut obj, call.namespace())?;
@@ -137,12 +137,13 @@ pub fn patch(call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::bad_request("metadata.name may not be changed by a patch"));
     }
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
+    write::round_trip(info, &mut obj)?;
     let sub = call.target.subresource.as_deref();
     write::defaults(info, &mut obj);
     write::prepare_update(info, &old, &mut obj, sub)?;
-    let committed = write::commit_update(&mut store, key, info, &old, obj, &options, sub)?;
+    let committed = write::commit_update(&mut store, key, info, &stored, &old, obj, &options, sub)?;
     drop(store);
-    Ok(call.reply(200, committed.object, warnings))
+    Ok(call.reply(200, present(info, &committed.object), warnings))
 }
 
 fn patch_body(body: &[u8]) -> Result<Value, ApiError> {

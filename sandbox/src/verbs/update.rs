@@ -31,9 +31,11 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
     settle_name(&mut obj, call.name())?;
     write::settle_namespace(info, &mut obj, call.namespace())?;
     write::check_schema(info, &mut obj, &options, false, &mut warnings)?;
+    write::round_trip(info, &mut obj)?;
     let key = call.key(call.name());
     let mut store = call.state.store();
-    let old = super::existing(&store, info, &key)?;
+    let stored = super::existing(&store, info, &key)?;
+    let old = super::present(info, &stored);
     let sub = call.target.subresource.as_deref();
     if sub == Some("finalize") {
         // `/finalize` changes only the Namespace's `spec.finalizers`.
@@ -44,7 +46,7 @@ pub fn update(call: &Call) -> Result<Reply, ApiError> {
         write::defaults(info, &mut obj);
         write::prepare_update(info, &old, &mut obj, sub)?;
     }
-    let committed = write::commit_update(&mut store, key, info, &old, obj, &options, sub)?;
+    let committed = write::commit_update(&mut store, key, info, &stored, &old, obj, &options, sub)?;
     drop(store);
-    Ok(call.reply(200, committed.object, warnings))
+    Ok(call.reply(200, super::present(info, &committed.object), warnings))
 }

@@ -87,6 +87,30 @@ pub fn check_schema(
     }
 }
 
+/// A built-in object as kube-apiserver stores it after decoding it into the Go type:
+/// quantities (`resources.requests`, a claim's storage, quota limits, ...) in the canonical
+/// form apimachinery's `resource.Quantity` encodes, and empty slices and maps of
+/// `omitempty` fields (`annotations: {}`, `data: {}`) gone. A quantity that does not parse
+/// fails the decoding (400). Custom resources keep what they were sent, as unstructured
+/// objects do, with their CRD schema's defaults filled in.
+pub fn round_trip(info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+    if info.custom {
+        // Custom objects are decoded with their schema's structural defaults.
+        if let Some(schema) = &info.crd_schema {
+            crate::schema::defaults::apply(schema, obj);
+        }
+        return Ok(());
+    }
+    let Some(schema) = &info.schema else { return Ok(()) };
+    schema.round_trip(obj).map_err(|(_, e)| {
+        ApiError::bad_request(format!(
+            "{kind} in version \"{v}\" cannot be handled as a {kind}: {e}",
+            kind = info.kind,
+            v = info.version,
+        ))
+    })
+}
+
 /// Sets the namespace of an object from the path (namespaced kinds) or removes it
 /// (cluster-scoped kinds); a body naming another namespace is a 400.
 pub fn settle_namespace(

@@ -25,13 +25,54 @@ fn without_rv(obj: &Value) -> Value {
     o
 }
 
+/// Whether two objects are the same but for the `time` of their managedFields entries.
+/// kube-apiserver then keeps the stored timestamps and writes nothing
+/// (`IgnoreManagedFieldsTimestampsTransformer`, since 1.27): an apply that changes only a
+/// value's spelling (`cpu: 0.5` over a stored `500m`) is a no-op.
+fn same_but_managed_times(a: &Value, b: &Value) -> bool {
+    let (Value::Object(a), Value::Object(b)) = (a, b) else { return a == b };
+    a.len() == b.len()
+        && a.iter().all(|(k, av)| match b.get(k) {
+            None => false,
+            Some(bv) if k == "metadata" => same_metadata(av, bv),
+            Some(bv) => av == bv,
+        })
+}
+
+fn same_metadata(a: &Value, b: &Value) -> bool {
+    let (Value::Object(a), Value::Object(b)) = (a, b) else { return a == b };
+    a.len() == b.len()
+        && a.iter().all(|(k, av)| match b.get(k) {
+            None => false,
+            Some(bv) if k == "managedFields" => same_entries(av, bv),
+            Some(bv) => av == bv,
+        })
+}
+
+fn same_entries(a: &Value, b: &Value) -> bool {
+    let (Value::Array(a), Value::Array(b)) = (a, b) else { return a == b };
+    let same_entry = |x: &Value, y: &Value| match (x, y) {
+        (Value::Object(x), Value::Object(y)) => {
+            let untimed =
+                |m: &serde_json::Map<String, Value>| m.keys().filter(|k| *k != "time").count();
+            untimed(x) == untimed(y)
+                && x.iter().filter(|(k, _)| *k != "time").all(|(k, v)| y.get(k) == Some(v))
+        }
+        _ => x == y,
+    };
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_entry(x, y))
+}
+
 /// The end every write to an existing object shares (PUT and PATCH): keep what the server
-/// allocated, validate, record managed fields, and commit.
+/// allocated, validate, record managed fields (all against `old`, the stored object as
+/// served at the request's version), and commit in the stored form over `stored`.
+#[allow(clippy::too_many_arguments)]
 pub fn commit_update(
     store: &mut Store,
     key: ObjKey,
     info: &ResourceInfo,
-    old: &Arc<Value>,
+    stored: &Arc<Value>,
+    old: &Value,
     mut obj: Value,
     options: &WriteOptions,
     subresource: Option<&str>,
@@ -39,7 +80,7 @@ pub fn commit_update(
     super::allocate::keep_allocated(info, old, &mut obj);
     super::checks::validate(info, &obj, Some(old))?;
     super::fields::on_update(info, old, &mut obj, options, subresource);
-    commit(store, key, Some(old), obj, options.dry_run)
+    commit(store, key, Some(stored), crate::versions::to_storage(info, obj), options.dry_run)
 }
 
 /// Stores `new` under `key`. A write that changes nothing is not committed (no new
@@ -55,7 +96,7 @@ pub fn commit(
     if let Some(old) = old {
         meta::metadata_mut(&mut new)
             .insert("resourceVersion".into(), meta::meta_str(old, "resourceVersion").into());
-        if new == **old {
+        if same_but_managed_times(&new, old) {
             return Ok(Committed { object: old.clone(), created: false });
         }
     }

@@ -17,8 +17,8 @@ mod options;
 mod update;
 
 pub use checks::{
-    admit_namespace, check_schema, server_fields_create, settle_namespace, strip_for_create,
-    validate,
+    admit_namespace, check_schema, round_trip, server_fields_create, settle_namespace,
+    strip_for_create, validate,
 };
 pub use commit::{Committed, commit, commit_update};
 pub use delete::{CRD_CLEANUP, Deleted, FOREGROUND, ORPHAN, Propagation, delete_object};

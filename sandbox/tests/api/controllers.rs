@@ -52,9 +52,13 @@ async fn deployments_become_ready_wait_or_fail() {
         &deployment("slow", "nginx:1", json!({"sandbox.cetus.dev/ready-after": "400ms"})),
     )
     .await;
-    let slow = wait_for(&format!("{base}/slow"), |o| o["status"]["observedGeneration"] == 1).await;
+    // Observed (NewReplicaSetCreated), then progressing while its pods are not ready.
+    let slow = wait_for(&format!("{base}/slow"), |o| {
+        o["status"]["observedGeneration"] == 1
+            && condition(o, "Progressing")["reason"] == "ReplicaSetUpdated"
+    })
+    .await;
     assert_eq!(condition(&slow, "Available")["status"], "False");
-    assert_eq!(condition(&slow, "Progressing")["reason"], "ReplicaSetUpdated");
     let slow =
         wait_for(&format!("{base}/slow"), |o| condition(o, "Available")["status"] == "True").await;
     assert_eq!(slow["status"]["readyReplicas"], 2);

@@ -1,6 +1,6 @@
 //! Points where the sandbox answers as a real kube-apiserver does, through kube-rs: the
 //! watch cache's DELETED event for an object leaving a selection, validation of built-in
-//! workloads, canonical quantities, and empty maps owned by their applier.
+//! workloads, and the keys of built-in associative lists defaulting to their zero value.
 
 use crate::common::{client, create_namespace, unique};
 use futures::{StreamExt, TryStreamExt};
@@ -82,6 +82,18 @@ async fn workloads_are_validated_as_kube_apiserver_does() {
     assert_eq!(
         api_error(err),
         (422, "Deployment.apps \"d\" is invalid: spec.template.spec.containers[0].image: Required value".into())
+    );
+    // A container without a name is keyed by the key's zero default (`name: ""`, as
+    // kube-openapi declares it for the non-pointer Go field), so the merge accepts it and
+    // the pod spec validation refuses it, not the field manager.
+    let no_name = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}},
+        "spec": {"containers": [{"image": "nginx"}]}}}});
+    let err =
+        deployments.patch("d", &PatchParams::apply("t"), &Patch::Apply(no_name)).await.unwrap_err();
+    assert_eq!(
+        api_error(err),
+        (422, "Deployment.apps \"d\" is invalid: spec.template.spec.containers[0].name: Required value".into())
     );
 }
 

@@ -170,3 +170,28 @@ async fn containers_merge_by_name_between_managers() {
     assert_eq!(containers[1]["name"], "proxy");
     assert_eq!(obj.metadata.generation, Some(3), "create, the sidecar, the new image");
 }
+
+/// An applied empty map is not owned: structured-merge-diff's `ToFieldSet` adds members
+/// for a granular map's entries only (its own test: `{"list":[]}` gives the empty set), and
+/// apiserver's strip of apiVersion, kind and name leaves such an applier nothing, so its
+/// entry goes (`TestApplyRemovesEmptyManagedFields` in kube-apiserver's integration tests).
+/// The empty map itself does not survive the decoding into the Go type (`omitempty`).
+#[tokio::test]
+async fn an_applied_empty_map_is_not_owned_and_not_stored() {
+    let ns = unique("ssa");
+    create_namespace(&ns).await;
+    let cms = api(client().await, &ns, "", "ConfigMap", "configmaps");
+    let obj = apply(&cms, "a", false, cm(json!({}))).await.unwrap();
+    assert_eq!(obj.data.get("data"), None, "stored without the empty map");
+    assert_eq!(obj.metadata.managed_fields, None, "an applier that owns nothing has no entry");
+
+    // Another manager's key stays: applying `data: {}` claims none of it.
+    apply(&cms, "b", false, cm(json!({"k": "1"}))).await.unwrap();
+    let obj = apply(&cms, "a", false, cm(json!({}))).await.unwrap();
+    assert_eq!(obj.data["data"], json!({"k": "1"}));
+    assert_eq!(managed(&obj).as_array().unwrap().len(), 1);
+    assert_eq!(entry(&obj, "b")["fieldsV1"], json!({"f:data": {"f:k": {}}}));
+    // And b can drop it without a conflict with a.
+    let obj = apply(&cms, "b", false, cm(json!({}))).await.unwrap();
+    assert_eq!((obj.data.get("data"), obj.metadata.managed_fields), (None, None));
+}

@@ -7,7 +7,12 @@ mod common;
 
 use common::{sandbox, unique};
 
+mod crds;
+mod events;
 mod imperative;
+mod kinds;
+mod lifecycle;
+mod rollouts;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -206,7 +211,8 @@ async fn get_as_table_and_json() {
         serde_json::from_str(&kubectl_ok(&["get", "all", "-n", &ns, "-o", "json"]).await).unwrap();
     let kinds: Vec<&str> =
         list["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["Service", "Deployment"]);
+    // As in a cluster: the Deployment's ReplicaSet and its two pods too.
+    assert_eq!(kinds, vec!["Pod", "Pod", "Service", "Deployment", "ReplicaSet"]);
 }
 
 #[tokio::test]

@@ -8,7 +8,8 @@
 //! which is exactly what an unannotated Kubernetes type is.
 
 use super::{
-    Arena, ListNode, ListType, Node, NodeId, OPEN, ObjectNode, PatchStrategy, SCALAR, Schema,
+    ATOMIC_ANY, Arena, ListNode, ListType, Node, NodeId, OPEN, ObjectNode, PatchStrategy, SCALAR,
+    Schema,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -62,12 +63,21 @@ impl B {
     }
 
     /// An associative list keyed by `keys`, merged by `key` under strategic merge patch.
+    /// Every key field of a built-in type is a non-pointer Go field, which kube-openapi
+    /// gives its zero value as `default` (`""`, or `0` for port numbers), so an item that
+    /// omits a key is keyed by that zero value rather than refused.
     fn keyed(&mut self, elem: NodeId, keys: &[&str], patch_key: Option<&str>) -> NodeId {
         let patch = match patch_key {
             Some(k) => PatchStrategy::Merge(Some(k.to_string())),
             None => PatchStrategy::Replace,
         };
-        self.list(elem, ListType::Map(keys.iter().map(|k| k.to_string()).collect()), patch)
+        let list =
+            self.list(elem, ListType::Map(keys.iter().map(|k| k.to_string()).collect()), patch);
+        for k in keys {
+            let zero = if matches!(*k, "containerPort" | "port") { json!(0) } else { json!("") };
+            self.with_key_default(list, k, zero);
+        }
+        list
     }
 
     /// A list of conditions: keyed by `type` both ways.
@@ -75,8 +85,10 @@ impl B {
         self.keyed(OPEN, &["type"], Some("type"))
     }
 
+    /// Sets the default of a key field (`protocol: TCP`).
     fn with_key_default(&mut self, list: NodeId, key: &str, value: Value) -> NodeId {
         if let Node::List(l) = &mut self.a.nodes[list as usize] {
+            l.key_defaults.retain(|(k, _)| k != key);
             l.key_defaults.push((key.to_string(), value));
         }
         list
@@ -242,6 +254,11 @@ fn pod_spec(
     let required = b.st_atomic();
     let node_affinity = b.st(&[("requiredDuringSchedulingIgnoredDuringExecution", required)]);
     let affinity = b.st(&[("nodeAffinity", node_affinity)]);
+    let pod_claims = b.keyed(OPEN, &["name"], None);
+    let pod_limits = b.map(SCALAR);
+    let pod_requests = b.map(SCALAR);
+    let pod_resources =
+        b.st(&[("claims", pod_claims), ("limits", pod_limits), ("requests", pod_requests)]);
     b.st(&[
         ("affinity", affinity),
         ("containers", containers),
@@ -252,6 +269,7 @@ fn pod_spec(
         ("nodeSelector", node_selector),
         ("overhead", overhead),
         ("resourceClaims", claims),
+        ("resources", pod_resources),
         ("schedulingGates", gates),
         ("topologySpreadConstraints", spread),
         ("volumes", volumes),
@@ -334,6 +352,50 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
             let status = b.st(&[("active", active)]);
             b.st(&[("metadata", m), ("spec", spec), ("status", status)])
         }
+        // autoscaling/v2: `metrics`, each behavior's `policies` and `currentMetrics` are
+        // `+listType=atomic` (the default here), the target reference `+structType=atomic`,
+        // conditions keyed by type.
+        "HorizontalPodAutoscaler" => {
+            let target = b.st_atomic();
+            let spec = b.st(&[("scaleTargetRef", target)]);
+            b.st(&[("metadata", m), ("spec", spec), ("status", c.with_conditions)])
+        }
+        // policy/v1: the selector is a LabelSelector (atomic), `disruptedPods` a granular
+        // map, conditions (`metav1.Condition`) keyed by type.
+        "PodDisruptionBudget" => {
+            let spec = b.st(&[("selector", c.selector)]);
+            let disrupted = b.map(SCALAR);
+            let conditions = b.conditions();
+            let status = b.st(&[("conditions", conditions), ("disruptedPods", disrupted)]);
+            b.st(&[("metadata", m), ("spec", spec), ("status", status)])
+        }
+        // The revision's `data` is a RawExtension, owned whole.
+        "ControllerRevision" => b.st(&[("data", ATOMIC_ANY), ("metadata", m)]),
+        // `webhooks` keyed by name, each with atomic selectors and rules and its match
+        // conditions keyed by name.
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
+            let conditions = b.keyed(OPEN, &["name"], Some("name"));
+            let webhook = b.st(&[
+                ("matchConditions", conditions),
+                ("namespaceSelector", c.selector),
+                ("objectSelector", c.selector),
+            ]);
+            let webhooks = b.keyed(webhook, &["name"], Some("name"));
+            b.st(&[("metadata", m), ("webhooks", webhooks)])
+        }
+        "APIService" => b.st(&[("metadata", m), ("status", c.with_conditions)]),
+        // Capacity a granular map, the node affinity's selector atomic, lists atomic.
+        "PersistentVolume" => {
+            let capacity = b.map(SCALAR);
+            let required = b.st_atomic();
+            let affinity = b.st(&[("required", required)]);
+            let spec = b.st(&[("capacity", capacity), ("nodeAffinity", affinity)]);
+            b.st(&[("metadata", m), ("spec", spec)])
+        }
+        "StorageClass" => {
+            let parameters = b.map(SCALAR);
+            b.st(&[("metadata", m), ("parameters", parameters)])
+        }
         "Ingress" => {
             let resource = b.st_atomic();
             let backend = b.st(&[("resource", resource)]);
@@ -358,6 +420,28 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
     }
 }
 
+/// The autoscaling/v1 HorizontalPodAutoscaler's zero value (its status counters are not
+/// omitempty).
+fn hpa_v1_zero() -> Value {
+    json!({"metadata": {"creationTimestamp": null},
+           "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
+           "status": {"currentReplicas": 0, "desiredReplicas": 0}})
+}
+
+/// events.k8s.io/v1 Event: `regarding` and `related` are `ObjectReference`s
+/// (`+structType=atomic`); the series is a granular struct.
+fn events_v1_root(b: &mut B, c: &Common) -> NodeId {
+    b.st(&[("metadata", c.meta), ("regarding", c.object_ref), ("related", c.object_ref)])
+}
+
+/// The events.k8s.io/v1 Event's zero value: `eventTime` and the deprecated timestamps are
+/// non-pointer times (null), `regarding` and `deprecatedSource` non-pointer structs.
+fn events_v1_zero() -> Value {
+    json!({"metadata": {"creationTimestamp": null}, "eventTime": null, "regarding": {},
+           "deprecatedSource": {}, "deprecatedFirstTimestamp": null,
+           "deprecatedLastTimestamp": null})
+}
+
 fn job_spec(b: &mut B, c: &Common) -> NodeId {
     b.st(&[("selector", c.selector), ("template", c.pod_template)])
 }
@@ -378,12 +462,16 @@ const KINDS: &[KindInfo] = &[
     KindInfo { api_version: "v1", kind: "PersistentVolumeClaim", status: true },
     KindInfo { api_version: "v1", kind: "Pod", status: true },
     KindInfo { api_version: "v1", kind: "Event", status: false },
+    KindInfo { api_version: "v1", kind: "ResourceQuota", status: true },
+    KindInfo { api_version: "v1", kind: "LimitRange", status: false },
     KindInfo { api_version: "apps/v1", kind: "Deployment", status: true },
     KindInfo { api_version: "apps/v1", kind: "StatefulSet", status: true },
     KindInfo { api_version: "apps/v1", kind: "DaemonSet", status: true },
     KindInfo { api_version: "apps/v1", kind: "ReplicaSet", status: true },
     KindInfo { api_version: "batch/v1", kind: "Job", status: true },
     KindInfo { api_version: "batch/v1", kind: "CronJob", status: true },
+    KindInfo { api_version: "autoscaling/v2", kind: "HorizontalPodAutoscaler", status: true },
+    KindInfo { api_version: "policy/v1", kind: "PodDisruptionBudget", status: true },
     KindInfo { api_version: "networking.k8s.io/v1", kind: "Ingress", status: true },
     KindInfo { api_version: "networking.k8s.io/v1", kind: "NetworkPolicy", status: false },
     KindInfo { api_version: "rbac.authorization.k8s.io/v1", kind: "Role", status: false },
@@ -395,6 +483,26 @@ const KINDS: &[KindInfo] = &[
         status: false,
     },
     KindInfo { api_version: "coordination.k8s.io/v1", kind: "Lease", status: false },
+    KindInfo { api_version: "v1", kind: "Endpoints", status: false },
+    KindInfo { api_version: "v1", kind: "PersistentVolume", status: true },
+    KindInfo { api_version: "apps/v1", kind: "ControllerRevision", status: false },
+    KindInfo { api_version: "autoscaling/v1", kind: "HorizontalPodAutoscaler", status: true },
+    KindInfo { api_version: "networking.k8s.io/v1", kind: "IngressClass", status: false },
+    KindInfo { api_version: "storage.k8s.io/v1", kind: "StorageClass", status: false },
+    KindInfo { api_version: "scheduling.k8s.io/v1", kind: "PriorityClass", status: false },
+    KindInfo { api_version: "discovery.k8s.io/v1", kind: "EndpointSlice", status: false },
+    KindInfo {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "MutatingWebhookConfiguration",
+        status: false,
+    },
+    KindInfo {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        status: false,
+    },
+    KindInfo { api_version: "apiregistration.k8s.io/v1", kind: "APIService", status: true },
+    KindInfo { api_version: "events.k8s.io/v1", kind: "Event", status: false },
     KindInfo {
         api_version: "apiextensions.k8s.io/v1",
         kind: "CustomResourceDefinition",
@@ -439,8 +547,22 @@ fn zero_object(kind: &str) -> Value {
             "status": {}
         }),
         "Ingress" => json!({"spec": {}, "status": {"loadBalancer": {}}}),
+        "HorizontalPodAutoscaler" => json!({
+            "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
+            "status": {"desiredReplicas": 0}
+        }),
+        "PersistentVolume" => json!({"spec": {}, "status": {}}),
+        "PriorityClass" => json!({"value": 0}),
+        "ControllerRevision" => json!({"revision": 0}),
+        "StorageClass" => json!({"provisioner": ""}),
+        "APIService" => json!({"spec": {"groupPriorityMinimum": 0, "versionPriority": 0},
+            "status": {}}),
+        "PodDisruptionBudget" => json!({"spec": {}, "status": {"disruptionsAllowed": 0,
+            "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}}),
         "NetworkPolicy" => json!({"spec": {"podSelector": {}}}),
         "Role" | "ClusterRole" => json!({"rules": null}),
+        "ResourceQuota" => json!({"spec": {}, "status": {}}),
+        "LimitRange" => json!({"spec": {"limits": null}}),
         "RoleBinding" | "ClusterRoleBinding" => {
             json!({"roleRef": {"apiGroup": "", "kind": "", "name": ""}})
         }
@@ -470,8 +592,12 @@ fn registry() -> &'static Registry {
         let c = common(&mut b);
         let mut roots = HashMap::new();
         for k in KINDS {
-            let root = kind_root(&mut b, &c, k.kind);
-            roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero_object(k.kind))));
+            let (root, zero) = match k.api_version {
+                "events.k8s.io/v1" => (events_v1_root(&mut b, &c), events_v1_zero()),
+                "autoscaling/v1" => (kind_root(&mut b, &c, k.kind), hpa_v1_zero()),
+                _ => (kind_root(&mut b, &c, k.kind), zero_object(k.kind)),
+            };
+            roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero)));
         }
         Registry { arena: Arc::new(b.a), roots }
     })

@@ -235,6 +235,64 @@ impl Schema {
         }
     }
 
+    /// The lists of this kind that merge other than atomically, or by key under strategic
+    /// merge patch, with their paths from the root (`[]` stands for a list's items), as
+    /// OpenAPI's `x-kubernetes-list-type`, `x-kubernetes-list-map-keys`,
+    /// `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key` describe them.
+    pub fn list_extensions(&self) -> Vec<(Vec<String>, serde_json::Map<String, Value>)> {
+        let mut out = Vec::new();
+        self.collect_lists(self.root, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn collect_lists(
+        &self,
+        id: NodeId,
+        path: &mut Vec<String>,
+        out: &mut Vec<(Vec<String>, serde_json::Map<String, Value>)>,
+    ) {
+        // The schemas of built-in kinds are trees a few levels deep; this bounds recursion
+        // through shared nodes.
+        if path.len() > 24 {
+            return;
+        }
+        match self.node(id) {
+            Node::Object(o) => {
+                for (name, child) in &o.fields {
+                    path.push(name.clone());
+                    self.collect_lists(*child, path, out);
+                    path.pop();
+                }
+            }
+            Node::List(l) => {
+                let mut ext = serde_json::Map::new();
+                match &l.list_type {
+                    ListType::Atomic => {}
+                    ListType::Set => {
+                        ext.insert("x-kubernetes-list-type".into(), "set".into());
+                    }
+                    ListType::Map(keys) => {
+                        ext.insert("x-kubernetes-list-type".into(), "map".into());
+                        ext.insert("x-kubernetes-list-map-keys".into(), keys.clone().into());
+                    }
+                }
+                if let PatchStrategy::Merge(key) = &l.patch {
+                    ext.insert("x-kubernetes-patch-strategy".into(), "merge".into());
+                    if let Some(k) = key {
+                        ext.insert("x-kubernetes-patch-merge-key".into(), k.clone().into());
+                    }
+                }
+                if !ext.is_empty() {
+                    out.push((path.clone(), ext));
+                }
+                path.push("[]".into());
+                self.collect_lists(l.elem, path, out);
+                path.pop();
+            }
+            _ => {}
+        }
+    }
+
     /// The type at a path of field names, if every step is an object field.
     #[cfg(test)]
     pub(crate) fn node_at(&self, names: &[&str]) -> Option<NodeId> {

@@ -1,58 +1,12 @@
-//! Server-side printing: `meta.k8s.io/v1` Tables with the columns kube-apiserver prints
-//! for the common kinds (what `kubectl get` shows), CRD printer columns for custom
-//! resources, and Name/Age for everything else.
-//!
-//! Owns column definitions and cell values; it does not negotiate (the server does).
+//! The columns kube-apiserver's printers give the built-in kinds (what `kubectl get`
+//! shows for Deployments, Services, Pods, claims, ...) and the cells of each row. Events
+//! have a printer of their own ([`super::events`]).
 
+use super::{AGE, Col, NAME, col, wide};
 use crate::meta;
-use crate::registry::ResourceInfo;
 use serde_json::{Value, json};
 
-/// What each row carries besides its cells (`includeObject`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IncludeObject {
-    /// Nothing.
-    None,
-    /// `PartialObjectMetadata` (the default).
-    Metadata,
-    /// The whole object.
-    Object,
-}
-
-impl IncludeObject {
-    /// Parses the `includeObject` query parameter.
-    pub fn parse(v: Option<&str>) -> Self {
-        match v {
-            Some("None") => Self::None,
-            Some("Object") => Self::Object,
-            _ => Self::Metadata,
-        }
-    }
-}
-
-struct Col {
-    name: &'static str,
-    type_: &'static str,
-    priority: i64,
-    description: &'static str,
-}
-
-const fn col(name: &'static str, type_: &'static str, description: &'static str) -> Col {
-    Col { name, type_, priority: 0, description }
-}
-
-const fn wide(name: &'static str, type_: &'static str, description: &'static str) -> Col {
-    Col { name, type_, priority: 1, description }
-}
-
-const NAME: Col = col("Name", "string", "Name must be unique within a namespace.");
-const AGE: Col = col(
-    "Age",
-    "string",
-    "CreationTimestamp is a timestamp representing the server time when this object was created.",
-);
-
-fn builtin_columns(kind: &str) -> Vec<Col> {
+pub(super) fn builtin_columns(kind: &str) -> Vec<Col> {
     let mut cols = vec![NAME];
     cols.extend(match kind {
         "Deployment" => vec![
@@ -120,6 +74,28 @@ fn builtin_columns(kind: &str) -> Vec<Col> {
         return cols;
     }
     cols.push(AGE);
+    if kind == "Pod" {
+        cols.push(wide(
+            "IP",
+            "string",
+            "IP address allocated to the pod. Routable at least within the cluster.",
+        ));
+        cols.push(wide(
+            "Node",
+            "string",
+            "NodeName is a request to schedule this pod onto a specific node.",
+        ));
+        cols.push(wide(
+            "Nominated Node",
+            "string",
+            "nominatedNodeName is set only when this pod preempts other pods on the node.",
+        ));
+        cols.push(wide(
+            "Readiness Gates",
+            "string",
+            "If specified, all readiness gates will be evaluated for pod readiness.",
+        ));
+    }
     cols
 }
 
@@ -135,7 +111,7 @@ fn count(obj: &Value, field: &str) -> usize {
     obj.get(field).and_then(Value::as_object).map_or(0, |m| m.len())
 }
 
-fn selector_string(sel: &Value) -> String {
+pub(super) fn selector_string(sel: &Value) -> String {
     let mut parts: Vec<String> = sel["matchLabels"]
         .as_object()
         .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
@@ -182,7 +158,7 @@ fn condition_true(obj: &Value, type_: &str) -> bool {
         .is_some_and(|cs| cs.iter().any(|c| c["type"] == type_ && c["status"] == "True"))
 }
 
-fn joined(items: impl Iterator<Item = String>) -> String {
+pub(super) fn joined(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(",")
 }
 
@@ -305,16 +281,35 @@ fn ingress_cells(obj: &Value) -> Vec<Value> {
     ]
 }
 
+/// Ready, Status and Restarts as kube-apiserver's `printPod` gives them: the status is
+/// the phase unless a container waits or terminated with a reason (`ImagePullBackOff`,
+/// `Completed`).
 fn pod_cells(obj: &Value) -> Vec<Value> {
     let s = &obj["status"];
     let total = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let ready = s["containerStatuses"]
-        .as_array()
-        .map_or(0, |a| a.iter().filter(|c| c["ready"] == true).count());
+    let statuses = s["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let ready = statuses.iter().filter(|c| c["ready"] == true).count();
+    let mut reason = s["reason"].as_str().or(s["phase"].as_str()).unwrap_or("Pending").to_string();
+    for c in statuses.iter().rev() {
+        let state = &c["state"];
+        if let Some(r) = state["waiting"]["reason"].as_str().filter(|r| !r.is_empty()) {
+            reason = r.to_string();
+        } else if let Some(r) = state["terminated"]["reason"].as_str().filter(|r| !r.is_empty()) {
+            reason = r.to_string();
+        }
+    }
+    let restarts: i64 = statuses.iter().filter_map(|c| c["restartCount"].as_i64()).sum();
+    vec![json!(format!("{ready}/{total}")), json!(reason), json!(restarts.to_string())]
+}
+
+/// The `-o wide` cells of a Pod: IP, node, nominated node, readiness gates.
+fn pod_wide_cells(obj: &Value) -> Vec<Value> {
+    let gates = obj["spec"]["readinessGates"].as_array().map_or(0, Vec::len);
     vec![
-        json!(format!("{ready}/{total}")),
-        json!(s["phase"].as_str().unwrap_or("Pending")),
-        json!("0"),
+        json!(obj["status"]["podIP"].as_str().unwrap_or("<none>")),
+        json!(obj["spec"]["nodeName"].as_str().unwrap_or("<none>")),
+        json!(obj["status"]["nominatedNodeName"].as_str().unwrap_or("<none>")),
+        json!(if gates == 0 { "<none>".to_string() } else { format!("0/{gates}") }),
     ]
 }
 
@@ -330,7 +325,7 @@ fn deployment_wide_cells(obj: &Value) -> Vec<Value> {
 }
 
 /// The cells after Name, in the order of [`builtin_columns`].
-fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
+pub(super) fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
     let s = &obj["status"];
     let mut cells = match kind {
         "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => workload_cells(kind, obj),
@@ -351,145 +346,18 @@ fn builtin_cells(kind: &str, obj: &Value) -> Vec<Value> {
     if kind == "Deployment" {
         cells.extend(deployment_wide_cells(obj));
     }
+    if kind == "Pod" {
+        cells.extend(pod_wide_cells(obj));
+    }
     cells
 }
 
-fn access_mode(m: &str) -> &str {
+pub(super) fn access_mode(m: &str) -> &str {
     match m {
         "ReadWriteOnce" => "RWO",
         "ReadOnlyMany" => "ROX",
         "ReadWriteMany" => "RWX",
         "ReadWriteOncePod" => "RWOP",
         other => other,
-    }
-}
-
-/// Resolves a simple JSON path (`.spec.replicas`, `.status.conditions[0].type`).
-fn json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = obj;
-    for seg in path.trim_start_matches('.').split('.').filter(|s| !s.is_empty()) {
-        let (field, index) = match seg.split_once('[') {
-            Some((f, rest)) => (f, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (seg, None),
-        };
-        cur = cur.get(field)?;
-        if let Some(i) = index {
-            cur = cur.get(i)?;
-        }
-    }
-    Some(cur)
-}
-
-fn column_defs(info: &ResourceInfo) -> Vec<Value> {
-    let def = |name: &str, type_: &str, priority: i64, description: &str| {
-        let format = if name == "Name" { "name" } else { "" };
-        json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
-    };
-    if info.custom {
-        let mut cols = vec![def(NAME.name, NAME.type_, 0, NAME.description)];
-        for c in &info.printer_columns {
-            cols.push(def(&c.name, &c.type_, c.priority, &c.description));
-        }
-        cols.push(def(AGE.name, AGE.type_, 0, AGE.description));
-        return cols;
-    }
-    builtin_columns(&info.kind)
-        .iter()
-        .map(|c| def(c.name, c.type_, c.priority, c.description))
-        .collect()
-}
-
-fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
-    if info.custom {
-        let mut cells = vec![json!(meta::name(obj))];
-        for c in &info.printer_columns {
-            let v = json_path(obj, &c.json_path).cloned().unwrap_or(Value::Null);
-            cells.push(match (c.type_.as_str(), &v) {
-                ("date", Value::String(s)) => {
-                    let age = meta::parse_timestamp(s)
-                        .and_then(|t| jiff::Timestamp::now().duration_since(t).try_into().ok());
-                    json!(age.map(meta::human_duration).unwrap_or_default())
-                }
-                _ => v,
-            });
-        }
-        cells.push(json!(meta::age(obj)));
-        return cells;
-    }
-    let mut cells = vec![json!(meta::name(obj))];
-    cells.extend(builtin_cells(&info.kind, obj));
-    cells
-}
-
-/// `PartialObjectMetadata` of an object.
-pub fn partial_metadata(obj: &Value) -> Value {
-    json!({
-        "kind": "PartialObjectMetadata",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
-    })
-}
-
-fn row(info: &ResourceInfo, obj: &Value, include: IncludeObject) -> Value {
-    let mut row = json!({"cells": cells(info, obj)});
-    match include {
-        IncludeObject::None => {}
-        IncludeObject::Metadata => row["object"] = partial_metadata(obj),
-        IncludeObject::Object => row["object"] = obj.clone(),
-    }
-    row
-}
-
-/// A Table of objects. `list_meta` is the list's metadata (resourceVersion, continue).
-pub fn table<'a>(
-    info: &ResourceInfo,
-    objs: impl IntoIterator<Item = &'a Value>,
-    list_meta: Value,
-    include: IncludeObject,
-) -> Value {
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_meta,
-        "columnDefinitions": column_defs(info),
-        "rows": objs.into_iter().map(|o| row(info, o, include)).collect::<Vec<_>>(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::registry::Registry;
-
-    #[test]
-    fn deployment_row_matches_kubectl_columns() {
-        let r = Registry::builtin();
-        let info = r.get("apps", "v1", "deployments").unwrap();
-        let d = json!({"metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-            "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
-            "status": {"readyReplicas": 1, "updatedReplicas": 2, "availableReplicas": 1}});
-        let t = table(&info, [&d], json!({"resourceVersion": "5"}), IncludeObject::Metadata);
-        let names: Vec<&str> = t["columnDefinitions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            names,
-            ["Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"]
-        );
-        let cells = &t["rows"][0]["cells"];
-        assert_eq!(cells[0], "web");
-        assert_eq!(cells[1], "1/2");
-        assert_eq!(cells[7], "app=web");
-        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-    }
-
-    #[test]
-    fn json_paths() {
-        let o = json!({"status": {"conditions": [{"type": "Ready"}]}});
-        assert_eq!(json_path(&o, ".status.conditions[0].type").unwrap(), "Ready");
-        assert!(json_path(&o, ".spec.x").is_none());
     }
 }
