@@ -17,5 +17,6 @@ mod lists;
 mod marks;
 mod persistence;
 mod ssa;
+mod tls;
 mod watch;
 mod watch_controls;

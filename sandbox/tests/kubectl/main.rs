@@ -8,6 +8,7 @@ mod common;
 use common::{sandbox, unique};
 
 mod imperative;
+mod tls;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Stdio;
