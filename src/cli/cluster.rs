@@ -1,6 +1,7 @@
 //! Connecting to a cluster as kubectl does: `--kubeconfig F`, else `KUBECONFIG` (several files
-//! merged), else `~/.kube/config`, else the in-cluster service account; `--context C` picks a
-//! context of the kubeconfig.
+//! merged), else `~/.kube/config`, else the in-cluster service account (see
+//! [`crate::incluster`]: its directory can be moved with `CETUS_SERVICEACCOUNT_DIR`);
+//! `--context C` picks a context of the kubeconfig.
 
 use super::Failure;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
@@ -42,7 +43,7 @@ impl ClusterArgs {
             Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))
                 if self.kubeconfig.is_none() && self.context.is_none() =>
             {
-                kube::Config::incluster().map_err(|e| {
+                crate::incluster::InCluster::from_env().config().map_err(|e| {
                     Failure::io(format!(
                         "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not in a cluster: {}",
                         chain(&e)
