@@ -146,6 +146,8 @@ fn in_a_pod_the_daemon_syncs_the_example_repo_with_its_service_account_over_http
         "jsonpath={.spec.holderIdentity}",
     ]);
     assert!(!holder.is_empty(), "the lease is held in the pod's namespace");
+    let log = daemon.log();
+    assert!(log.contains("no kubeconfig: using the in-cluster service account"), "{log}");
     assert_eq!(world.sandbox.unauthorized_count(), 0, "every request carried the token");
     assert!(world.sandbox.token_uses("sa-token") > 0);
 }

@@ -43,12 +43,15 @@ impl ClusterArgs {
             Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))
                 if self.kubeconfig.is_none() && self.context.is_none() =>
             {
-                crate::incluster::InCluster::from_env().config().map_err(|e| {
+                let settings = crate::incluster::InCluster::from_env();
+                let config = settings.config().map_err(|e| {
                     Failure::io(format!(
                         "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not in a cluster: {}",
                         chain(&e)
                     ))
-                })?
+                })?;
+                tracing::info!(server = %config.cluster_url, account = %settings.dir.display(), "no kubeconfig: using the in-cluster service account");
+                config
             }
             Err(e) => return Err(Failure::io(format!("kubeconfig: {}", chain(&e)))),
         };

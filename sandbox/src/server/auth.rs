@@ -72,10 +72,12 @@ impl Tokens {
         if inner.accepted.is_empty() {
             return true;
         }
+        // As kube-apiserver reads it: the scheme in any case, then the token.
         let presented = authorization
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         // A test server's tokens: a plain comparison is enough.
         match presented.filter(|t| inner.accepted.iter().any(|a| a == t)) {
             Some(token) => {
@@ -167,12 +169,14 @@ mod tests {
         assert!(!tokens.admit(Some(&bearer("new"))));
         assert!(!tokens.admit(None));
         assert!(!tokens.admit(Some(&HeaderValue::from_static("Basic b2xkOg=="))));
+        assert!(!tokens.admit(Some(&HeaderValue::from_static("Bearer"))));
+        assert!(tokens.admit(Some(&HeaderValue::from_static("bearer old"))));
         tokens.set(vec!["old".into(), "new".into()]);
         assert!(tokens.admit(Some(&bearer("new"))));
         assert!(tokens.admit(Some(&bearer("old"))));
         tokens.set(vec!["new".into()]);
         assert!(!tokens.admit(Some(&bearer("old"))));
-        assert_eq!((tokens.uses("old"), tokens.uses("new"), tokens.rejected()), (2, 1, 4));
+        assert_eq!((tokens.uses("old"), tokens.uses("new"), tokens.rejected()), (3, 1, 5));
         assert_eq!(tokens.accepted(), ["new"]);
     }
 
