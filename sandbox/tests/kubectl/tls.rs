@@ -32,13 +32,17 @@ fn secure() -> &'static Secure {
     })
 }
 
-/// kubectl with `kubeconfig` (fresh cache), returning (exit code, stdout, stderr).
+/// kubectl with `kubeconfig` and the shared discovery cache: (exit code, stdout, stderr).
 async fn kubectl_with(kubeconfig: &Path, args: &[&str]) -> (i32, String, String) {
-    let env = secure();
+    kubectl_cached(kubeconfig, &secure().dir.path().join("cache"), args).await
+}
+
+/// kubectl with `kubeconfig` and the discovery cache `cache`.
+async fn kubectl_cached(kubeconfig: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new("kubectl")
         .args(args)
         .env("KUBECONFIG", kubeconfig)
-        .env("KUBECACHEDIR", env.dir.path().join("cache"))
+        .env("KUBECACHEDIR", cache)
         .kill_on_drop(true)
         .output()
         .await
@@ -101,11 +105,12 @@ async fn the_ca_file_next_to_the_kubeconfig_is_a_certificate_authority_for_kubec
 #[tokio::test]
 async fn kubectl_with_a_wrong_token_is_unauthorized() {
     let env = secure();
+    let cold = tempfile::tempdir().unwrap();
     let args = ["--token", "wrong", "get", "namespaces"];
-    let (code, stdout, stderr) = kubectl_with(&env.kubeconfig, &args).await;
+    let (code, stdout, stderr) = kubectl_cached(&env.kubeconfig, cold.path(), &args).await;
     assert_eq!(code, 1, "{stdout}");
-    // What kubectl 1.32 prints against a real cluster too: its discovery client words the
-    // 401 itself, once per retry, then gives up.
+    // Without a discovery cache, what kubectl 1.32 prints against a real cluster too: its
+    // discovery client words the 401 itself, once per retry, then gives up.
     assert_eq!(
         stderr.lines().last(),
         Some(
@@ -114,4 +119,13 @@ async fn kubectl_with_a_wrong_token_is_unauthorized() {
         "{stderr}"
     );
     assert!(stderr.contains("couldn't get current server API group list"), "{stderr}");
+
+    // With discovery cached, the list itself is refused and kubectl shows the Status's message.
+    let warm = tempfile::tempdir().unwrap();
+    let (code, _, stderr) =
+        kubectl_cached(&env.kubeconfig, warm.path(), &["get", "namespaces"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = kubectl_cached(&env.kubeconfig, warm.path(), &args).await;
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(stderr, "error: You must be logged in to the server (Unauthorized)\n");
 }
