@@ -11,6 +11,7 @@ pub mod api;
 pub mod cli;
 pub mod daemon;
 pub mod engine;
+pub mod incluster;
 pub mod install;
 pub mod pointer;
 pub mod render;

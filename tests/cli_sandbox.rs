@@ -143,3 +143,49 @@ fn the_rendered_example_repo_applies_cleanly_and_diffs_quiet() {
     }
     stop(sandbox);
 }
+
+#[test]
+fn with_tls_and_a_token_the_kubeconfig_and_the_ca_next_to_it_are_all_kubectl_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("sandbox.kubeconfig");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cetus"))
+        .args(["sandbox", "--tls", "--token", "s3cret", "--kubeconfig-out"])
+        .arg(&kubeconfig)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().expect("a line").unwrap();
+    let (listening, written, ca) = (next(), next(), next());
+    assert!(listening.starts_with("sandbox listening on https://127.0.0.1:"), "{listening}");
+    assert_eq!(written, format!("kubeconfig written to {}", kubeconfig.display()));
+    let ca_file = dir.path().join("sandbox.kubeconfig.ca.crt");
+    assert_eq!(ca, format!("CA certificate written to {}", ca_file.display()));
+    assert!(std::fs::read_to_string(&ca_file).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(
+        kubectl(&kubeconfig, &["get", "namespace", "default", "-o", "name"]),
+        "namespace/default\n"
+    );
+    let wrong = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["--token", "wrong", "get", "namespaces"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    stop(child);
+}
+
+#[test]
+fn a_blank_token_is_refused_before_the_sandbox_starts() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cetus"))
+        .args(["sandbox", "--tls", "--token", " "])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: invalid value ' ' for '--token <TOKEN>': a token must not be empty nor start or end with white space"),
+        "{stderr}"
+    );
+}

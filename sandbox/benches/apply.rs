@@ -3,6 +3,8 @@
 //! The server runs on a current-thread runtime of its own (one core); the client is a
 //! kube-rs client on another runtime keeping 16 applies in flight. Each iteration applies
 //! 500 small ConfigMaps (changing: every apply writes; unchanged: every apply is a no-op).
+//! `changing_tls_token` is `changing` against the TLS mode with a bearer token (connections
+//! are kept alive, so it measures encryption and the token check, not handshakes).
 //!
 //! `cargo bench -p cetus-sandbox --bench apply`
 
@@ -18,14 +20,13 @@ const IN_FLIGHT: usize = 16;
 const OBJECTS: u64 = 100;
 
 /// Starts a sandbox on a single-threaded runtime in its own thread.
-fn one_core_sandbox() -> SandboxHandle {
+fn one_core_sandbox(options: SandboxOptions) -> SandboxHandle {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt =
             tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         rt.block_on(async move {
-            let handle =
-                Sandbox::start(SandboxOptions::default()).await.expect("the sandbox starts");
+            let handle = Sandbox::start(options).await.expect("the sandbox starts");
             tx.send(handle).expect("the bench waits for the handle");
             // Serve until the process ends (the handle, dropped by then, would stop it).
             std::future::pending::<()>().await;
@@ -59,8 +60,11 @@ async fn batch(api: &Api<DynamicObject>, counter: &AtomicU64, change: bool) {
         .await;
 }
 
-fn applies(c: &mut Criterion) {
-    let handle = one_core_sandbox();
+/// A ConfigMap API on a one-core sandbox with `options`, and the client's runtime.
+fn config_maps(
+    options: SandboxOptions,
+) -> (SandboxHandle, tokio::runtime::Runtime, Api<DynamicObject>) {
+    let handle = one_core_sandbox(options);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -71,13 +75,22 @@ fn applies(c: &mut Criterion) {
         &GroupVersionKind::gvk("", "v1", "ConfigMap"),
         "configmaps",
     );
-    let api: Api<DynamicObject> = Api::namespaced_with(client, "default", &ar);
+    (handle, rt, Api::namespaced_with(client, "default", &ar))
+}
+
+fn applies(c: &mut Criterion) {
+    let (_plain, rt, api) = config_maps(SandboxOptions::default());
+    let secure = SandboxOptions { tls: true, token: Some("bench".into()), ..Default::default() };
+    let (_secure, tls_rt, tls_api) = config_maps(secure);
     let counter = AtomicU64::new(0);
     let mut group = c.benchmark_group("server_side_apply");
     group.throughput(Throughput::Elements(BATCH));
     group.sample_size(20);
     group.bench_function("changing", |b| b.iter(|| rt.block_on(batch(&api, &counter, true))));
     group.bench_function("unchanged", |b| b.iter(|| rt.block_on(batch(&api, &counter, false))));
+    group.bench_function("changing_tls_token", |b| {
+        b.iter(|| tls_rt.block_on(batch(&tls_api, &counter, true)))
+    });
     group.finish();
 }
 

@@ -10,6 +10,7 @@
 pub mod controllers;
 pub mod controls;
 pub mod discovery;
+mod handle_auth;
 mod handle_controls;
 pub mod kubeconfig;
 pub mod merge;
@@ -26,6 +27,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod table;
+pub mod tls;
 pub mod validation;
 pub mod verbs;
 pub mod versions;
@@ -35,4 +37,4 @@ pub use controls::{
     ErrorInjection, Fault, FaultAction, JobMatch, RequestCount, RequestMatch, WatchBreak,
     parse_duration,
 };
-pub use sandbox::{Sandbox, SandboxError, SandboxHandle, SandboxOptions};
+pub use sandbox::{Sandbox, SandboxError, SandboxHandle, SandboxOptions, ca_path};

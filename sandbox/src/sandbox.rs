@@ -9,8 +9,10 @@ use crate::kubeconfig;
 use crate::meta;
 use crate::registry::{Registry, resources_of_crd};
 use crate::server;
+use crate::server::auth::Tokens;
 use crate::state::{State, Tuning};
 use crate::store::{ObjKey, Store, StoreError, StoreOptions};
+use crate::tls::{Tls, TlsError};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -48,6 +50,9 @@ pub enum SandboxError {
     /// The server stopped before it reported back.
     #[error("sandbox: the server task ended unexpectedly")]
     Stopped,
+    /// The TLS mode's certificates could not be made.
+    #[error("sandbox: cannot set up tls")]
+    Tls(#[source] TlsError),
 }
 
 /// How to run a sandbox. `Default` is an in-memory server on a free loopback port that
@@ -73,6 +78,11 @@ pub struct SandboxOptions {
     pub bookmark_interval: Duration,
     /// How many events watches can resume from before they get 410 Expired.
     pub watch_history: usize,
+    /// Serve https only, with a CA and a serving certificate generated at start (for
+    /// in-cluster clients, which speak nothing else).
+    pub tls: bool,
+    /// Require `Authorization: Bearer <token>` on every API request (not on `/sandbox/...`).
+    pub token: Option<String>,
 }
 
 impl Default for SandboxOptions {
@@ -87,6 +97,8 @@ impl Default for SandboxOptions {
             namespace_termination_delay: Duration::from_millis(500),
             bookmark_interval: Duration::from_secs(5),
             watch_history: 10_000,
+            tls: false,
+            token: None,
         }
     }
 }
@@ -104,6 +116,8 @@ pub struct SandboxHandle {
     pub(crate) state: Arc<State>,
     stop: watch::Sender<bool>,
     stopped: Option<oneshot::Receiver<Result<(), StoreError>>>,
+    tls: Option<Tls>,
+    pub(crate) tokens: Arc<Tokens>,
 }
 
 /// The namespaces every cluster has.
@@ -148,6 +162,8 @@ impl Sandbox {
             history_limit: options.watch_history,
             ..Default::default()
         };
+        let tls =
+            if options.tls { Some(Tls::generate().map_err(SandboxError::Tls)?) } else { None };
         let mut store = Store::open(&store_options).map_err(SandboxError::Store)?;
         let mut registry = Registry::builtin();
         bootstrap(&mut store, &mut registry).map_err(SandboxError::Store)?;
@@ -174,7 +190,9 @@ impl Sandbox {
             addr.to_string(),
         );
         let controllers = controllers::spawn(state.clone(), nudges);
-        let app = server::router(state.clone());
+        let tokens = Arc::new(Tokens::new(options.token.clone()));
+        let app = server::auth::guard(server::router(state.clone()), tokens.clone());
+        let acceptor = tls.as_ref().map(Tls::acceptor);
         let (done, stopped) = oneshot::channel();
         let flush_state = state.clone();
         let mut signal = stop_rx;
@@ -183,9 +201,7 @@ impl Sandbox {
                 // Either a stop request or the handle being dropped ends the server.
                 let _ = signal.wait_for(|s| *s).await;
             };
-            let app = app.into_make_service_with_connect_info::<server::Cut>();
-            let listener = server::CuttableListener(listener);
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            if let Err(e) = server::tls::serve(listener, app, acceptor, shutdown).await {
                 tracing::error!(error = %e, "sandbox server failed");
             }
             // The controllers watch the same signal; wait so that their writes are flushed.
@@ -194,8 +210,9 @@ impl Sandbox {
             // The handle may be gone already; then nobody waits for the result.
             let _ = done.send(flushed);
         });
-        tracing::info!(address = %addr, "sandbox listening");
-        Ok((SandboxHandle { addr, state, stop, stopped: Some(stopped) }, task))
+        tracing::info!(address = %addr, tls = tls.is_some(), "sandbox listening");
+        let handle = SandboxHandle { addr, state, stop, stopped: Some(stopped), tls, tokens };
+        Ok((handle, task))
     }
 
     /// Starts a sandbox on a runtime of its own, in a background thread, so that it
@@ -237,20 +254,34 @@ impl SandboxHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://...` in TLS mode.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// A kubeconfig (YAML) for this server.
+    /// In TLS mode, the CA that signed the serving certificate (PEM): what clients trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(Tls::ca_pem)
+    }
+
+    /// A kubeconfig (YAML) for this server: in TLS mode with its CA, and with the first
+    /// token it accepts, if it checks tokens.
     pub fn kubeconfig(&self) -> String {
-        kubeconfig::render(&self.url())
+        let token = self.tokens.accepted().into_iter().next();
+        kubeconfig::render_with(&self.url(), self.ca_pem(), token.as_deref())
     }
 
-    /// Writes the kubeconfig to `path`.
+    /// Writes the kubeconfig to `path`; in TLS mode also the CA, to `<path>.ca.crt`.
     pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SandboxError> {
-        std::fs::write(path, self.kubeconfig())
-            .map_err(|source| SandboxError::Kubeconfig { path: path.to_path_buf(), source })
+        let write = |path: &Path, text: &str| {
+            std::fs::write(path, text)
+                .map_err(|source| SandboxError::Kubeconfig { path: path.to_path_buf(), source })
+        };
+        if let Some(ca) = self.ca_pem() {
+            write(&ca_path(path), ca)?;
+        }
+        write(path, &self.kubeconfig())
     }
 
     /// The current resourceVersion.
@@ -266,6 +297,13 @@ impl SandboxHandle {
             None => Ok(()),
         }
     }
+}
+
+/// Where [`SandboxHandle::write_kubeconfig`] puts the CA: `<kubeconfig>.ca.crt`.
+pub fn ca_path(kubeconfig: &Path) -> PathBuf {
+    let mut name = kubeconfig.as_os_str().to_owned();
+    name.push(".ca.crt");
+    PathBuf::from(name)
 }
 
 impl Drop for SandboxHandle {

@@ -1,6 +1,7 @@
 //! Connecting to a cluster as kubectl does: `--kubeconfig F`, else `KUBECONFIG` (several files
-//! merged), else `~/.kube/config`, else the in-cluster service account; `--context C` picks a
-//! context of the kubeconfig.
+//! merged), else `~/.kube/config`, else the in-cluster service account (see
+//! [`crate::incluster`]: its directory can be moved with `CETUS_SERVICEACCOUNT_DIR`);
+//! `--context C` picks a context of the kubeconfig.
 
 use super::Failure;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
@@ -50,12 +51,15 @@ impl ClusterArgs {
             Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))
                 if self.kubeconfig.is_none() && self.context.is_none() =>
             {
-                kube::Config::incluster().map_err(|e| {
+                let settings = crate::incluster::InCluster::from_env();
+                let config = settings.config().map_err(|e| {
                     Failure::io(format!(
                         "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not in a cluster: {}",
                         chain(&e)
                     ))
-                })?
+                })?;
+                tracing::info!(server = %config.cluster_url, account = %settings.dir.display(), "no kubeconfig: using the in-cluster service account");
+                config
             }
             Err(e) => return Err(Failure::io(format!("kubeconfig: {}", chain(&e)))),
         };

@@ -1,5 +1,6 @@
 //! `cetus sandbox`: runs the sandbox API server (crate `cetus-sandbox`) until Ctrl-C or
-//! SIGTERM, printing its address and optionally writing a kubeconfig for it.
+//! SIGTERM, printing its address and optionally writing a kubeconfig for it (and, with
+//! `--tls`, its CA next to it).
 
 use super::Failure;
 use anyhow::Context;
@@ -23,6 +24,19 @@ pub struct Args {
     /// Latency added to every API request, e.g. `10ms`.
     #[arg(long, value_parser = parse_latency, value_name = "DURATION")]
     pub latency: Option<Duration>,
+    /// Serve https only, with a CA and a serving certificate generated at start.
+    #[arg(long)]
+    pub tls: bool,
+    /// Require this bearer token on every API request (the kubeconfig carries it).
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
+    pub token: Option<String>,
+}
+
+fn parse_token(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.trim() != text {
+        return Err("a token must not be empty nor start or end with white space".into());
+    }
+    Ok(text.to_string())
 }
 
 fn parse_latency(text: &str) -> Result<Duration, String> {
@@ -48,6 +62,8 @@ fn serve(args: Args) -> anyhow::Result<()> {
             listen: args.listen,
             data_dir: args.data,
             latency: args.latency.unwrap_or_default(),
+            tls: args.tls,
+            token: args.token,
             ..SandboxOptions::default()
         };
         let handle = Sandbox::start(options).await?;
@@ -55,6 +71,10 @@ fn serve(args: Args) -> anyhow::Result<()> {
         if let Some(path) = &args.kubeconfig_out {
             handle.write_kubeconfig(path)?;
             say(&format!("kubeconfig written to {}", path.display()));
+            if handle.ca_pem().is_some() {
+                let ca = cetus_sandbox::ca_path(path);
+                say(&format!("CA certificate written to {}", ca.display()));
+            }
         }
         wait_for_signal().await?;
         handle.shutdown().await?;

@@ -149,14 +149,8 @@ async fn lead(
 /// The Lease: `cetus` in the pod's namespace (the downward API's `POD_NAMESPACE`, else the
 /// service account's namespace file, else `default`), held under the pod's name and pid.
 fn lease_options() -> LeaseOptions {
-    let namespace = std::env::var("POD_NAMESPACE")
-        .ok()
-        .or_else(|| {
-            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok()
-        })
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "default".into());
+    let namespace =
+        crate::incluster::InCluster::from_env().namespace().unwrap_or_else(|| "default".into());
     let host =
         std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "cetus".into());
     LeaseOptions::new(namespace, format!("{host}-{}", std::process::id()))

@@ -77,6 +77,16 @@ impl World {
         self.daemon(extra).started("/healthz")
     }
 
+    /// Starts `cetus serve` without `--kubeconfig`, with `env` set (`None` removes a
+    /// variable), as in a pod; waits until it is ready.
+    pub fn serve_in_cluster(&self, env: &[(&str, Option<&str>)], extra: &[&str]) -> Daemon {
+        let mut daemon = self.daemon(extra);
+        let at = daemon.args.iter().position(|a| a == "--kubeconfig").unwrap();
+        daemon.args.drain(at..at + 2);
+        daemon.env = env.iter().map(|(k, v)| (k.to_string(), v.map(str::to_string))).collect();
+        daemon.started("/readyz")
+    }
+
     fn daemon(&self, extra: &[&str]) -> Daemon {
         let port = free_port();
         let path = |p: &str| self.dir.path().join(p).display().to_string();
@@ -106,7 +116,8 @@ impl World {
         .map(|s| s.to_string())
         .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
-        Daemon { child: None, url: format!("http://127.0.0.1:{port}"), args, log }
+        let url = format!("http://127.0.0.1:{port}");
+        Daemon { child: None, url, args, env: Vec::new(), log }
     }
 
     /// GET on the sandbox's API: the object as JSON, or `None` for 404.
@@ -145,19 +156,22 @@ pub struct Daemon {
     child: Option<Child>,
     pub url: String,
     args: Vec<String>,
+    env: Vec<(String, Option<String>)>,
     log: PathBuf,
 }
 
 impl Daemon {
     fn started(mut self, probe: &str) -> Daemon {
         let log = std::fs::File::create(&self.log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_cetus"))
-            .args(&self.args)
-            .env("RUST_LOG", "info,cetus=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("cetus serve starts");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cetus"));
+        command.args(&self.args).env("RUST_LOG", "info,cetus=debug");
+        for (name, value) in &self.env {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        let child = command.stdout(Stdio::null()).stderr(log).spawn().expect("cetus serve starts");
         self.child = Some(child);
         self.wait("the daemon to answer", Duration::from_secs(60), |d| {
             d.try_get(probe).is_some_and(|(c, _)| c == 200)
@@ -172,6 +186,7 @@ impl Daemon {
             child: None,
             url: self.url.clone(),
             args: self.args.clone(),
+            env: self.env.clone(),
             log: self.log.clone(),
         };
         again.started("/readyz")

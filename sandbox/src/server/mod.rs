@@ -4,10 +4,12 @@
 //!
 //! Owns the wire: paths, headers, status codes. The verbs own the semantics.
 
+pub mod auth;
 mod conn;
 mod controls_api;
 pub mod path;
 pub mod request;
+pub mod tls;
 
 use crate::controls::{FaultAction, RequestInfo};
 use crate::discovery;

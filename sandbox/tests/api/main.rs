@@ -21,5 +21,6 @@ mod pods;
 mod policy_kinds;
 mod quantities;
 mod ssa;
+mod tls;
 mod watch;
 mod watch_controls;

@@ -13,6 +13,7 @@ mod imperative;
 mod kinds;
 mod lifecycle;
 mod rollouts;
+mod tls;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Stdio;
