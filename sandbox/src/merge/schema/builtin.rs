@@ -420,26 +420,10 @@ fn kind_root(b: &mut B, c: &Common, kind: &str) -> NodeId {
     }
 }
 
-/// The autoscaling/v1 HorizontalPodAutoscaler's zero value (its status counters are not
-/// omitempty).
-fn hpa_v1_zero() -> Value {
-    json!({"metadata": {"creationTimestamp": null},
-           "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
-           "status": {"currentReplicas": 0, "desiredReplicas": 0}})
-}
-
 /// events.k8s.io/v1 Event: `regarding` and `related` are `ObjectReference`s
 /// (`+structType=atomic`); the series is a granular struct.
 fn events_v1_root(b: &mut B, c: &Common) -> NodeId {
     b.st(&[("metadata", c.meta), ("regarding", c.object_ref), ("related", c.object_ref)])
-}
-
-/// The events.k8s.io/v1 Event's zero value: `eventTime` and the deprecated timestamps are
-/// non-pointer times (null), `regarding` and `deprecatedSource` non-pointer structs.
-fn events_v1_zero() -> Value {
-    json!({"metadata": {"creationTimestamp": null}, "eventTime": null, "regarding": {},
-           "deprecatedSource": {}, "deprecatedFirstTimestamp": null,
-           "deprecatedLastTimestamp": null})
 }
 
 fn job_spec(b: &mut B, c: &Common) -> NodeId {
@@ -510,76 +494,6 @@ const KINDS: &[KindInfo] = &[
     },
 ];
 
-/// The object kube-apiserver's typed zero value of a kind converts to: non-omitempty fields
-/// are present (`null` for nil pointers and slices, `{}` for structs, `""`/`0` for scalars).
-fn zero_object(kind: &str) -> Value {
-    let meta = json!({"creationTimestamp": null});
-    let template = json!({"metadata": {"creationTimestamp": null}, "spec": {"containers": null}});
-    let mut zero = match kind {
-        "Namespace" => json!({"spec": {}, "status": {}}),
-        "Service" => json!({"spec": {}, "status": {"loadBalancer": {}}}),
-        "PersistentVolumeClaim" => json!({"spec": {"resources": {}}, "status": {}}),
-        "Pod" => json!({"spec": {"containers": null}, "status": {}}),
-        "Event" => json!({
-            "involvedObject": {}, "source": {}, "firstTimestamp": null, "lastTimestamp": null,
-            "eventTime": null, "reportingComponent": "", "reportingInstance": ""
-        }),
-        "Deployment" => json!({
-            "spec": {"selector": null, "template": template, "strategy": {}}, "status": {}
-        }),
-        "ReplicaSet" => json!({
-            "spec": {"selector": null, "template": template}, "status": {"replicas": 0}
-        }),
-        "DaemonSet" => json!({
-            "spec": {"selector": null, "template": template, "updateStrategy": {}},
-            "status": {"currentNumberScheduled": 0, "numberMisscheduled": 0,
-                       "desiredNumberScheduled": 0, "numberReady": 0}
-        }),
-        "StatefulSet" => json!({
-            "spec": {"selector": null, "template": template, "serviceName": "",
-                     "updateStrategy": {}},
-            "status": {"replicas": 0, "availableReplicas": 0}
-        }),
-        "Job" => json!({"spec": {"template": template}, "status": {}}),
-        "CronJob" => json!({
-            "spec": {"schedule": "", "jobTemplate": {"metadata": {"creationTimestamp": null},
-                     "spec": {"template": template}}},
-            "status": {}
-        }),
-        "Ingress" => json!({"spec": {}, "status": {"loadBalancer": {}}}),
-        "HorizontalPodAutoscaler" => json!({
-            "spec": {"scaleTargetRef": {"kind": "", "name": ""}, "maxReplicas": 0},
-            "status": {"desiredReplicas": 0}
-        }),
-        "PersistentVolume" => json!({"spec": {}, "status": {}}),
-        "PriorityClass" => json!({"value": 0}),
-        "ControllerRevision" => json!({"revision": 0}),
-        "StorageClass" => json!({"provisioner": ""}),
-        "APIService" => json!({"spec": {"groupPriorityMinimum": 0, "versionPriority": 0},
-            "status": {}}),
-        "PodDisruptionBudget" => json!({"spec": {}, "status": {"disruptionsAllowed": 0,
-            "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}}),
-        "NetworkPolicy" => json!({"spec": {"podSelector": {}}}),
-        "Role" | "ClusterRole" => json!({"rules": null}),
-        "ResourceQuota" => json!({"spec": {}, "status": {}}),
-        "LimitRange" => json!({"spec": {"limits": null}}),
-        "RoleBinding" | "ClusterRoleBinding" => {
-            json!({"roleRef": {"apiGroup": "", "kind": "", "name": ""}})
-        }
-        "Lease" => json!({"spec": {}}),
-        "CustomResourceDefinition" => json!({
-            "spec": {"group": "", "names": {"plural": "", "kind": ""}, "scope": "",
-                     "versions": null},
-            "status": {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": null}
-        }),
-        _ => json!({}),
-    };
-    if let Value::Object(map) = &mut zero {
-        map.insert("metadata".to_string(), meta);
-    }
-    zero
-}
-
 struct Registry {
     arena: Arc<Arena>,
     roots: HashMap<(&'static str, &'static str), (NodeId, bool, Arc<Value>)>,
@@ -593,9 +507,9 @@ fn registry() -> &'static Registry {
         let mut roots = HashMap::new();
         for k in KINDS {
             let (root, zero) = match k.api_version {
-                "events.k8s.io/v1" => (events_v1_root(&mut b, &c), events_v1_zero()),
-                "autoscaling/v1" => (kind_root(&mut b, &c, k.kind), hpa_v1_zero()),
-                _ => (kind_root(&mut b, &c, k.kind), zero_object(k.kind)),
+                "events.k8s.io/v1" => (events_v1_root(&mut b, &c), super::zero::events_v1()),
+                "autoscaling/v1" => (kind_root(&mut b, &c, k.kind), super::zero::hpa_v1()),
+                _ => (kind_root(&mut b, &c, k.kind), super::zero::object(k.kind)),
             };
             roots.insert((k.api_version, k.kind), (root, k.status, Arc::new(zero)));
         }

@@ -17,6 +17,7 @@
 
 mod builtin;
 mod crd;
+mod zero;
 
 use serde_json::Value;
 use std::sync::Arc;
