@@ -165,6 +165,20 @@ fn a_failing_test_job_rolls_back_and_the_bad_revision_is_not_retried() {
     let message = status["message"].as_str().unwrap();
     assert!(message.starts_with("rolled back: this revision is not retried until the render changes: tests failed: batch/Job web/smoke-"), "{status}");
     assert_eq!(status["sync"], "OutOfSync");
+
+    // `kubectl get events` tells the story: the rollback, with the app, both entries, the reason.
+    let events = world.kubectl(&["-n", "web", "get", "events"]);
+    let rolled: Vec<&str> = events.lines().filter(|l| l.contains("RolledBack")).collect();
+    assert_eq!(rolled.len(), 1, "{events}");
+    let expected = format!(
+        "app web: entry {} (commit {}) rolled back to entry {} (commit {}): tests failed",
+        failed["id"],
+        &bad[..8],
+        good["id"],
+        &good["commit"].as_str().unwrap()[..8]
+    );
+    assert!(rolled[0].contains(&expected), "{expected} not in {events}");
+    assert!(rolled[0].contains("Warning"), "{events}");
 }
 
 #[test]
