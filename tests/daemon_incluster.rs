@@ -54,7 +54,7 @@ fn pod_env<'a>(
     account: &'a ServiceAccount,
     home: &'a str,
 ) -> Vec<(&'a str, Option<String>)> {
-    let port = world.sandbox.address().port().to_string();
+    let port = world.sandbox().address().port().to_string();
     vec![
         ("CETUS_SERVICEACCOUNT_DIR", Some(account.dir.display().to_string())),
         ("KUBERNETES_SERVICE_HOST", Some("127.0.0.1".into())),
@@ -89,7 +89,7 @@ fn example_repo() -> Vec<(String, String)> {
 }
 
 fn start(world: &World, token: &str) -> (daemon::Daemon, ServiceAccount) {
-    let ca = world.sandbox.ca_pem().unwrap();
+    let ca = world.sandbox().ca_pem().unwrap();
     let account =
         ServiceAccount::new(&world.dir.path().join("serviceaccount"), token, ca, "cetus-system\n");
     let home = world.dir.path().join("home");
@@ -148,8 +148,8 @@ fn in_a_pod_the_daemon_syncs_the_example_repo_with_its_service_account_over_http
     assert!(!holder.is_empty(), "the lease is held in the pod's namespace");
     let log = daemon.log();
     assert!(log.contains("no kubeconfig: using the in-cluster service account"), "{log}");
-    assert_eq!(world.sandbox.unauthorized_count(), 0, "every request carried the token");
-    assert!(world.sandbox.token_uses("sa-token") > 0);
+    assert_eq!(world.sandbox().unauthorized_count(), 0, "every request carried the token");
+    assert!(world.sandbox().token_uses("sa-token") > 0);
 }
 
 fn app(image: &str) -> String {
@@ -167,17 +167,17 @@ fn a_rotated_token_is_read_from_the_file_and_the_daemon_keeps_working() {
 
     // As in a cluster, the old token stays valid for a while after the kubelet wrote the new
     // one; kube re-reads the file within a minute of its last read.
-    world.sandbox.set_tokens(&["token-1", "token-2"]);
+    world.sandbox().set_tokens(&["token-1", "token-2"]);
     account.publish(2, "token-2");
     let rotated = Instant::now();
     daemon.wait("the daemon to send the new token", Duration::from_secs(90), |_| {
-        world.sandbox.token_uses("token-2") > 0
+        world.sandbox().token_uses("token-2") > 0
     });
     assert!(rotated.elapsed() < Duration::from_secs(70), "read after {:?}", rotated.elapsed());
 
     // The old token expires: only the new one is accepted from now on.
-    world.sandbox.set_tokens(&["token-2"]);
-    world.sandbox.write_kubeconfig(&world.kubeconfig).unwrap();
+    world.sandbox().set_tokens(&["token-2"]);
+    world.sandbox().write_kubeconfig(&world.kubeconfig).unwrap();
     let commit = world.repo.commit_and_push(&[(WEB, &app("web:2"))], "web 2");
     daemon.wait_entry("web", "the commit, applied with the new token", |e| {
         e["commit"] == commit.as_str() && e["outcome"] == "Succeeded"
@@ -214,7 +214,7 @@ fn cli(args: &[&str], env: &[(&str, Option<String>)]) -> (Option<i32>, String, S
 #[test]
 fn the_cli_in_a_pod_uses_the_service_account_too_and_says_what_is_missing() {
     let world = World::new(&[(WEB, &app("web:1"))], secure("cli-token"));
-    let ca = world.sandbox.ca_pem().unwrap();
+    let ca = world.sandbox().ca_pem().unwrap();
     let account =
         ServiceAccount::new(&world.dir.path().join("serviceaccount"), "cli-token", ca, "default");
     let home = world.dir.path().join("home");
