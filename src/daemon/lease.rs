@@ -6,8 +6,10 @@
 //! record (resourceVersion) has not changed for `leaseDurationSeconds` as observed on this
 //! process's own clock (so clock skew between nodes does not matter); it is taken or renewed
 //! by a replace carrying the observed resourceVersion, so of two contenders exactly one wins.
-//! The holder renews every third of the duration; if it cannot renew within two thirds of it,
-//! it has lost the lease and must stop at once. On shutdown it releases the lease (empty
+//! The holder renews every third of the duration (retrying every retry period after a
+//! failure); if it cannot renew within two thirds of it, it has lost the lease and must stop
+//! at once. A renewal is one request, as in client-go's fast path: the holder replaces the
+//! Lease it last wrote without reading it first, and only a conflict costs a read. On shutdown it releases the lease (empty
 //! holder), so a successor takes over within one retry period instead of a whole duration.
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
@@ -190,20 +192,22 @@ async fn renew(
     let every = options.duration / 3;
     let deadline = options.duration * 2 / 3;
     let mut renewed = Instant::now();
+    let (mut wait, mut written) = (every, None);
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
-            _ = tokio::time::sleep(every.min(options.retry * 2)) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
-        match renew_once(&api, &options).await {
-            Ok(true) => renewed = Instant::now(),
+        match renew_once(&api, &options, &mut written).await {
+            Ok(true) => (renewed, wait) = (Instant::now(), every),
             Ok(false) => {
                 tracing::error!(lease = %options.name, "the lease was taken by another daemon");
                 lost.cancel();
                 return;
             }
             Err(e) => {
-                tracing::warn!(lease = %options.name, error = %crate::error_chain(&e), "cannot renew the lease")
+                tracing::warn!(lease = %options.name, error = %crate::error_chain(&e), "cannot renew the lease");
+                wait = options.retry;
             }
         }
         if renewed.elapsed() > deadline {
@@ -220,19 +224,45 @@ async fn renew(
     }
 }
 
-/// Renews the lease if it is still ours; `false` if someone else holds it.
-async fn renew_once(api: &Api<Lease>, options: &LeaseOptions) -> Result<bool, kube::Error> {
+/// Renews the lease if it is still ours; `false` if someone else holds it. `written` is the
+/// Lease as our last renewal left it: replacing it needs no read, unless someone wrote since.
+async fn renew_once(
+    api: &Api<Lease>,
+    options: &LeaseOptions,
+    written: &mut Option<Lease>,
+) -> Result<bool, kube::Error> {
+    if let Some(mut lease) = written.take() {
+        stamp_renewal(&mut lease);
+        match api.replace(&options.name, &PostParams::default(), &lease).await {
+            Ok(answer) => {
+                *written = Some(answer);
+                return Ok(true);
+            }
+            // Written since: read it to see whether it is still ours.
+            Err(kube::Error::Api(s)) if s.is_conflict() => {}
+            Err(e) => return Err(e),
+        }
+    }
     let mut lease = api.get(&options.name).await?;
-    let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
-    if spec.holder_identity.as_deref() != Some(options.identity.as_str()) {
+    if lease.spec.as_ref().and_then(|s| s.holder_identity.as_deref())
+        != Some(options.identity.as_str())
+    {
         return Ok(false);
     }
-    spec.renew_time = Some(MicroTime(jiff::Timestamp::now()));
+    stamp_renewal(&mut lease);
     match api.replace(&options.name, &PostParams::default(), &lease).await {
-        Ok(_) => Ok(true),
+        Ok(answer) => {
+            *written = Some(answer);
+            Ok(true)
+        }
         Err(kube::Error::Api(s)) if s.is_conflict() => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+fn stamp_renewal(lease: &mut Lease) {
+    lease.spec.get_or_insert_with(LeaseSpec::default).renew_time =
+        Some(MicroTime(jiff::Timestamp::now()));
 }
 
 /// Gives the lease up: no holder, so the next contender takes it at once.

@@ -200,6 +200,11 @@ impl Daemon {
         }
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether its `/readyz` answers 200 (it leads and its first pass is done).
     pub fn ready(&self) -> bool {
         self.try_get("/readyz").is_some_and(|(c, _)| c == 200)
