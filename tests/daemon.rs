@@ -314,6 +314,16 @@ fn a_commit_to_one_app_of_fifty_sends_requests_for_that_app_alone() {
         (0..50).all(|i| d.history_len(&format!("a{i}")) >= 1)
     });
     std::thread::sleep(Duration::from_secs(2));
+    // The Pods and ReplicaSets the Deployments made carry the apps' label, but are not
+    // Cetus's: it neither lists nor watches them (its cache would hold every pod).
+    let sandbox = world.sandbox();
+    assert!(sandbox.request_count("watch", "deployments") > 0);
+    for resource in ["pods", "replicasets", "endpointslices"] {
+        let reads =
+            sandbox.request_count("list", resource) + sandbox.request_count("watch", resource);
+        assert_eq!(reads, 0, "{resource}");
+    }
+    assert!(world.kubectl(&["get", "pods", "-n", "a7", "-o", "name"]).contains("pod/"));
     world.sandbox().reset_request_counts();
     let commit = world.repo.commit_and_push(
         &[(

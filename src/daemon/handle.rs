@@ -138,10 +138,7 @@ impl DaemonHandle {
             None => None,
         };
         let health = self.health(name)?;
-        let namespace = match &entry.render {
-            AppRender::Rendered(r) => Some(r.namespace.clone()),
-            _ => None,
-        };
+        let namespace = entry.render.namespace().map(str::to_string);
         Ok(AppStatus {
             name: name.to_string(),
             path: entry.dir.clone(),
@@ -243,7 +240,7 @@ impl DaemonHandle {
                     .collect();
                 (objects, namespace)
             }
-            (None, AppRender::Rendered(r)) => (r.objects.clone(), r.namespace.clone()),
+            (None, AppRender::Rendered(r)) => (r.unpack().objects, r.namespace.clone()),
             (None, AppRender::NotDeployed) => (Vec::new(), name.to_string()),
             (None, AppRender::Failed(e)) => {
                 return Err(HandleError::Invalid(format!("render failed: {e}")));
@@ -320,10 +317,8 @@ impl DaemonHandle {
 
     /// Publishes an event about an API action, without making the request wait for it.
     fn announce(&self, name: &str, reason: &'static str, note: String) {
-        let namespace = match self.registry.get(name).map(|e| e.render) {
-            Some(AppRender::Rendered(r)) => r.namespace.clone(),
-            _ => name.to_string(),
-        };
+        let render = self.registry.get(name).map(|e| e.render);
+        let namespace = render.as_ref().and_then(AppRender::namespace).unwrap_or(name).to_string();
         let (events, app) = (self.events.clone(), name.to_string());
         tokio::spawn(async move {
             events.publish(&app, &namespace, Severity::Normal, reason, note).await

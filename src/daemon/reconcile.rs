@@ -120,7 +120,7 @@ impl Reconciler {
             (None, AppRender::Failed(error)) => {
                 return self.render_failed(app, &entry.commit, error, trigger).await;
             }
-            (None, AppRender::Rendered(rendered)) => from_render(rendered, &entry.commit),
+            (None, AppRender::Rendered(packed)) => from_render(packed.unpack(), &entry.commit),
             (None, AppRender::NotDeployed) => self.nothing(app, &entry.commit),
         };
         let span = tracing::Span::current();
@@ -356,10 +356,8 @@ impl Reconciler {
 
     /// The app's namespace, from its latest render (the app's name if it has none).
     fn namespace_of(&self, app: &str) -> String {
-        match self.registry.get(app).map(|e| e.render) {
-            Some(AppRender::Rendered(rendered)) => rendered.namespace.clone(),
-            _ => app.to_string(),
-        }
+        let render = self.registry.get(app).map(|e| e.render);
+        render.as_ref().and_then(AppRender::namespace).unwrap_or(app).to_string()
     }
 
     fn after(&self, app: &str, entry: &HistoryEntry, error: Option<String>) {
@@ -480,13 +478,13 @@ impl Reconciler {
     }
 }
 
-fn from_render(rendered: &Arc<Rendered>, commit: &CommitInfo) -> Wanted {
+fn from_render(rendered: Rendered, commit: &CommitInfo) -> Wanted {
     Wanted {
-        objects: rendered.objects.clone(),
-        namespace: rendered.namespace.clone(),
-        digest: rendered.digest.clone(),
+        objects: rendered.objects,
+        namespace: rendered.namespace,
+        digest: rendered.digest,
         commit: commit.clone(),
-        dependencies: rendered.dependencies.clone(),
+        dependencies: rendered.dependencies,
         pin: None,
     }
 }

@@ -10,7 +10,7 @@
 //! calling thread: the daemon calls [`Repo::pass`] through `spawn_blocking`.
 
 use super::config::AppGlobs;
-use crate::render::{EnvLookup, RenderError, RenderInput, Rendered, SPEC_FILE, render};
+use crate::render::{EnvLookup, PackedRender, RenderError, RenderInput, SPEC_FILE, render};
 use crate::source::git::{GitError, Mirror, MirrorOptions, Update};
 use crate::source::{
     AppGraph, AppRefs, DependencyFetcher, EntryKind, FetchError, FetchedTree, Tree, TreeEntry,
@@ -55,12 +55,31 @@ pub struct CommitInfo {
 /// One app's render at a commit.
 #[derive(Debug, Clone)]
 pub enum AppRender {
-    /// Rendered.
-    Rendered(Arc<Rendered>),
+    /// Rendered; kept packed (the manifests as JSON text), as only a sync or a diff reads
+    /// them and a daemon keeps every app's render.
+    Rendered(Arc<PackedRender>),
     /// The app has no profile for this environment: it is not deployed here.
     NotDeployed,
     /// The render failed; nothing of it may be applied.
     Failed(String),
+}
+
+impl AppRender {
+    /// The render's digest.
+    pub fn digest(&self) -> Option<&str> {
+        match self {
+            AppRender::Rendered(r) => Some(&r.digest),
+            AppRender::NotDeployed | AppRender::Failed(_) => None,
+        }
+    }
+
+    /// The namespace the render deploys to.
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            AppRender::Rendered(r) => Some(&r.namespace),
+            AppRender::NotDeployed | AppRender::Failed(_) => None,
+        }
+    }
 }
 
 /// One app found in the repository.
@@ -258,7 +277,9 @@ impl Repo {
             name_in(tree, dir).unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_string())
         });
         let (name, mut render) = match result {
-            Ok(Some(rendered)) => (rendered.app.clone(), AppRender::Rendered(Arc::new(rendered))),
+            Ok(Some(rendered)) => {
+                (rendered.app.clone(), AppRender::Rendered(Arc::new(PackedRender::pack(&rendered))))
+            }
             Ok(None) => (fallback, AppRender::NotDeployed),
             Err(e) => (fallback, AppRender::Failed(render_error(&e))),
         };

@@ -167,6 +167,11 @@ impl LiveCache {
         self.phase(resolved) == SYNCED
     }
 
+    /// Whether a kind is watched (in sync or not).
+    pub fn is_watched(&self, resolved: &Resolved) -> bool {
+        self.kinds().contains_key(&resource_id(resolved))
+    }
+
     fn phase(&self, resolved: &Resolved) -> u8 {
         let watched = self.kinds().get(&resource_id(resolved)).cloned();
         watched.map_or(LISTING, |w| w.phase.load(Ordering::Acquire))

@@ -64,6 +64,30 @@ impl Default for EngineOptions {
     }
 }
 
+/// Kinds that controllers make from Cetus's objects, copying the `cetus.dev/app` label from a
+/// template or a Service: Pods and ReplicaSets of a Deployment, ControllerRevisions of a
+/// StatefulSet or DaemonSet, Endpoints and EndpointSlices of a Service, Events about them.
+/// [`Engine::watch_all`] leaves them out, as Argo CD's default resource exclusions leave out
+/// Endpoints and Events: their objects are never in an inventory (they carry no
+/// `cetus.dev/tracking`), no decision reads them, and holding every Pod of every app in memory
+/// was most of the daemon's memory (benches/daemon). A render that has one of these kinds
+/// still gets it watched, as every kind a sync applies does; an inventory rebuild looks at
+/// them only then (see [`prune::rebuild`]).
+pub const DERIVED: &[(&str, &str)] = &[
+    ("", "Pod"),
+    ("apps", "ReplicaSet"),
+    ("apps", "ControllerRevision"),
+    ("", "Endpoints"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("", "Event"),
+    ("events.k8s.io", "Event"),
+];
+
+/// Whether a kind is one of the [`DERIVED`] ones.
+pub fn is_derived(kind: &Resolved) -> bool {
+    DERIVED.contains(&(kind.resource.group.as_str(), kind.resource.kind.as_str()))
+}
+
 /// A connection to one cluster, with its discovery and watch cache. Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
@@ -88,11 +112,12 @@ impl Engine {
         })
     }
 
-    /// Watches every listable kind (for Cetus's label), so that an inventory rebuild needs no
-    /// request and drift on any kind is seen: the daemon's mode.
+    /// Watches every listable kind (for Cetus's label) but the [`DERIVED`] ones, so that an
+    /// inventory rebuild needs almost no request and drift on any kind is seen: the daemon's
+    /// mode.
     pub fn watch_all(&self) {
-        for kind in self.resources.listable() {
-            self.cache.watch(&kind);
+        for kind in self.resources.listable().iter().filter(|k| !is_derived(k)) {
+            self.cache.watch(kind);
         }
     }
 

@@ -148,12 +148,21 @@ fn stage(entry: &InventoryEntry) -> Stage {
 
 /// Rebuilds an app's inventory from the cluster: every listable kind searched for the app's
 /// label — in the watch cache where the kind is watched and in sync (the daemon watches every
-/// kind, so it asks nothing), else by a list — keeping the objects whose tracking annotation
+/// kind but the derived ones, so it asks nothing), else by a list — keeping the objects whose tracking annotation
 /// names the app and themselves. Kinds that cannot be listed (forbidden, gone) are skipped
 /// with a warning: at worst an object is kept, never one deleted that is not the app's.
 pub async fn rebuild(engine: &Engine, app: &str) -> Result<Inventory, RequestError> {
     let selector = format!("{APP}={app}");
-    let kinds = engine.resources().listable();
+    // Derived kinds (Pods of Deployments and the like) hold no object of the app's unless one
+    // of its renders had the kind, which the engine then watches: the others are not listed,
+    // or a first sync of every app on a new store would list every Pod of the cluster. At
+    // worst a bare Pod of a render the lost store knew is kept, never one deleted.
+    let kinds: Vec<Resolved> = engine
+        .resources()
+        .listable()
+        .into_iter()
+        .filter(|kind| !super::is_derived(kind) || engine.cache().is_watched(kind))
+        .collect();
     let lists: Vec<_> = kinds
         .iter()
         .map(|kind| async {

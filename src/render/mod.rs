@@ -14,6 +14,7 @@ mod generate;
 mod limits;
 mod manifests;
 mod object;
+mod packed;
 mod profile;
 mod vars;
 
@@ -24,6 +25,7 @@ pub use object::{
     APP, INSTANCE_LABEL, MANAGED_BY, NAME_LABEL, Object, ObjectKey, PHASE, SYNC_WAVE, Source,
     Stage, TRACKING, is_cluster_scoped, stamped,
 };
+pub use packed::PackedRender;
 
 use crate::source::{DependencyFetcher, EntryKind, Tree, TreeError, join, normalize};
 use crate::spec::{self, Diagnostic, Origin, Origins, Profile, Spec, Var};
