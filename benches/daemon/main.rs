@@ -120,9 +120,15 @@ fn at_scale(size: &Size) {
     let first = start.elapsed();
     let pid = d.pid().expect("the daemon runs");
     let after_first = probe::peak_rss(pid);
+    let (_, anon_first, file_first) = probe::rss(pid);
     println!("{apps} apps × {} objects (repo made in {}):", apps::OBJECTS, ms(made));
     println!("  first sync of every app       {:.1} s from start", first.as_secs_f64());
-    println!("  peak RSS after it             {}   (target < 100 MiB)", mib(after_first));
+    println!(
+        "  peak RSS after it             {}   (target < 100 MiB; now {} heap, {} file pages)",
+        mib(after_first),
+        mib(anon_first),
+        mib(file_first)
+    );
 
     let applied = Applied::watch(&world.kubeconfig);
     let sandbox = world.sandbox();
@@ -167,10 +173,13 @@ fn at_scale(size: &Size) {
     println!("  at rest for {} s:", size.rest.as_secs());
     println!("    requests  {}   (target 0)", text(&other));
     println!("    lease     {}   (leader election: renewed every 5 s)", text(&lease));
+    let (now, anon, file) = probe::rss(pid);
     println!(
-        "  peak RSS at the end           {} (now {})",
+        "  peak RSS at the end           {} (now {}: {} heap, {} file pages)",
         mib(probe::peak_rss(pid)),
-        mib(probe::rss(pid))
+        mib(now),
+        mib(anon),
+        mib(file)
     );
 }
 

@@ -93,16 +93,18 @@ fn images(deployment: &Deployment) -> Vec<String> {
 
 /// A process's peak resident set (`VmHWM`), in bytes.
 pub fn peak_rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("a VmHWM line");
-    let kib: u64 = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("kB");
-    kib * 1024
+    status_kib(pid, "VmHWM:")
 }
 
-/// A process's resident set now (`VmRSS`), in bytes.
-pub fn rss(pid: u32) -> u64 {
+/// A process's resident set now (`VmRSS`), and of it the anonymous memory (`RssAnon`: the
+/// heap) and the file pages (`RssFile`: the binary, its libraries, mapped git packs), in bytes.
+pub fn rss(pid: u32) -> (u64, u64, u64) {
+    (status_kib(pid, "VmRSS:"), status_kib(pid, "RssAnon:"), status_kib(pid, "RssFile:"))
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("a VmRSS line");
+    let line = status.lines().find(|l| l.starts_with(field)).expect("a /proc/PID/status line");
     let kib: u64 = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("kB");
     kib * 1024
 }
