@@ -40,16 +40,16 @@ pub struct Cetus {
 
 impl Cetus {
     /// Connects. In long-lived mode the engine starts here, before any sync, as the daemon's
-    /// does: discovery, then a watch on every listable kind (`Engine::watch_all`), waited for
-    /// until in sync. None of that is counted against a scenario.
+    /// does: discovery, then a watch on every listable kind but the derived ones
+    /// (`Engine::watch_all`), waited for until in sync. None of that is counted against a
+    /// scenario.
     pub async fn new(mode: Mode, sandbox: &SandboxHandle, apps: usize) -> Cetus {
         let http = Arc::new(AtomicU64::new(0));
         let kubeconfig = sandbox.kubeconfig();
         let engine = match mode {
             Mode::LongLived => {
                 let engine = engine(&kubeconfig, &http).await;
-                engine.watch_all();
-                let kinds = engine.resources().listable();
+                let kinds = engine.watch_all();
                 let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
                 assert!(engine.cache().wait_synced(&kinds, deadline).await, "the watches sync");
                 Some(engine)

@@ -114,11 +114,14 @@ impl Engine {
 
     /// Watches every listable kind (for Cetus's label) but the [`DERIVED`] ones, so that an
     /// inventory rebuild needs almost no request and drift on any kind is seen: the daemon's
-    /// mode.
-    pub fn watch_all(&self) {
-        for kind in self.resources.listable().iter().filter(|k| !is_derived(k)) {
+    /// mode. Returns the kinds it watches.
+    pub fn watch_all(&self) -> Vec<Resolved> {
+        let kinds: Vec<Resolved> =
+            self.resources.listable().into_iter().filter(|k| !is_derived(k)).collect();
+        for kind in &kinds {
             self.cache.watch(kind);
         }
+        kinds
     }
 
     /// The watch cache (the daemon subscribes to it for drift).
