@@ -518,3 +518,25 @@ async fn objects_of_a_crd_wait_until_it_is_established() {
         lines(&report)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_cache_watches_nothing_more() {
+    let cluster = Cluster::start().await;
+    let engine = cluster.engine().await;
+    let kinds = engine.watch_all();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    assert!(engine.cache().wait_synced(&kinds, deadline).await);
+    assert!(!kinds.iter().any(|k| k.resource.kind == "Pod"), "derived kinds are not watched");
+
+    // Listed; let every watch that follows a list reach the server too.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // A clone held elsewhere (as the API's handle holds one) does not keep the watches alive.
+    let clone = engine.clone();
+    engine.cache().stop();
+    cluster.sandbox.reset_request_counts();
+    // Ended watches are opened again by a live watcher at once.
+    cluster.sandbox.end_watches();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(cluster.sandbox.request_counts(), vec![], "no watch reopened");
+    assert!(!clone.cache().is_watched(&kinds[0]));
+}

@@ -81,6 +81,7 @@ pub struct Running {
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     store: Store,
+    engine: Engine,
 }
 
 /// Starts the daemon's loops on the current runtime.
@@ -141,20 +142,21 @@ pub async fn start(
             metrics.clone(),
             cancel.clone(),
         )),
-        tokio::spawn(loops::drift(engine, registry, schedule, cancel.clone())),
+        tokio::spawn(loops::drift(engine.clone(), registry, schedule, cancel.clone())),
     ];
-    Ok(Running { handle, cancel, tasks, store })
+    Ok(Running { handle, cancel, tasks, store, engine })
 }
 
 impl Running {
     /// Stops: no new syncs; in-flight syncs end (their waits cut short, their entries
-    /// recorded); the store is flushed.
+    /// recorded); the watches end; the store is flushed.
     pub async fn shutdown(self) {
         self.cancel.cancel();
         for task in self.tasks {
             // A task that panicked has nothing left to stop.
             let _ = task.await;
         }
+        self.engine.cache().stop();
         let store = self.store.clone();
         match tokio::task::spawn_blocking(move || store.flush()).await {
             Ok(Ok(())) => {}

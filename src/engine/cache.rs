@@ -167,6 +167,16 @@ impl LiveCache {
         self.phase(resolved) == SYNCED
     }
 
+    /// Ends every watch now, for every clone of this cache: lookups then go to the server.
+    /// A daemon that stops leading calls it, so a standby watches nothing, whoever still holds
+    /// a clone of its engine.
+    pub fn stop(&self) {
+        let watched: Vec<Arc<Watched>> = self.kinds().drain().map(|(_, w)| w).collect();
+        for watch in watched {
+            watch.task.abort();
+        }
+    }
+
     /// Whether a kind is watched (in sync or not).
     pub fn is_watched(&self, resolved: &Resolved) -> bool {
         self.kinds().contains_key(&resource_id(resolved))
