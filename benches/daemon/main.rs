@@ -13,7 +13,8 @@
 //!
 //! `cargo bench --bench daemon` (about five minutes on the 2-core machine);
 //! `CETUS_BENCH_QUICK=1` for a quick run (50 apps, fewer samples, ten seconds at rest);
-//! `CETUS_BENCH_APPS=N` to change the number of apps. Figures in the README come from this
+//! `CETUS_BENCH_APPS=N` to change the number of apps, `CETUS_BENCH_COMMITS=N` the number of
+//! one-app commits (many of them show whether memory settles). Figures in the README come from this
 //! bench.
 //!
 //! Why the design: the figures are of a process a user runs, so the daemon is that process
@@ -52,18 +53,19 @@ impl Size {
     fn from_env() -> Size {
         let quick = std::env::var_os("CETUS_BENCH_QUICK").is_some();
         let apps = std::env::var("CETUS_BENCH_APPS").ok().and_then(|n| n.parse().ok());
+        let commits = std::env::var("CETUS_BENCH_COMMITS").ok().and_then(|n| n.parse().ok());
         if quick {
             Size {
                 apps: apps.unwrap_or(50),
                 latency_samples: 10,
-                change_samples: 5,
+                change_samples: commits.unwrap_or(5),
                 rest: Duration::from_secs(10),
             }
         } else {
             Size {
                 apps: apps.unwrap_or(500),
                 latency_samples: 50,
-                change_samples: 20,
+                change_samples: commits.unwrap_or(20),
                 rest: Duration::from_secs(60),
             }
         }
