@@ -9,8 +9,9 @@
 //! The holder renews every third of the duration (retrying every retry period after a
 //! failure); if it cannot renew within two thirds of it, it has lost the lease and must stop
 //! at once. A renewal is one request, as in client-go's fast path: the holder replaces the
-//! Lease it last wrote without reading it first, and only a conflict costs a read. On shutdown it releases the lease (empty
-//! holder), so a successor takes over within one retry period instead of a whole duration.
+//! Lease it last wrote without reading it first, and only a conflict costs a read. On
+//! shutdown it releases the lease (empty holder), so a successor takes over within one retry
+//! period instead of a whole duration.
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};

@@ -65,14 +65,6 @@ pub enum AppRender {
 }
 
 impl AppRender {
-    /// The render's digest.
-    pub fn digest(&self) -> Option<&str> {
-        match self {
-            AppRender::Rendered(r) => Some(&r.digest),
-            AppRender::NotDeployed | AppRender::Failed(_) => None,
-        }
-    }
-
     /// The namespace the render deploys to.
     pub fn namespace(&self) -> Option<&str> {
         match self {

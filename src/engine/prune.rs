@@ -148,8 +148,8 @@ fn stage(entry: &InventoryEntry) -> Stage {
 
 /// Rebuilds an app's inventory from the cluster: every listable kind searched for the app's
 /// label — in the watch cache where the kind is watched and in sync (the daemon watches every
-/// kind but the derived ones, so it asks nothing), else by a list — keeping the objects whose tracking annotation
-/// names the app and themselves. Kinds that cannot be listed (forbidden, gone) are skipped
+/// kind but the derived ones, so it asks nothing), else by a list — keeping the objects whose
+/// tracking annotation names the app and themselves. Kinds that cannot be listed (forbidden, gone) are skipped
 /// with a warning: at worst an object is kept, never one deleted that is not the app's.
 pub async fn rebuild(engine: &Engine, app: &str) -> Result<Inventory, RequestError> {
     let selector = format!("{APP}={app}");
